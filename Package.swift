@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Folio",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "foliod", targets: ["foliod"]),
+        .executable(name: "folio", targets: ["folio"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C: libpq, Debian's libpq-dev.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // C: socket peer credentials (struct ucred is hidden from Swift's Glibc).
+        .target(name: "CFolioSocket"),
+
+        // Wire protocol: JSON, frames, JSON-RPC envelope, error codes. No dependencies.
+        .target(name: "FolioWire"),
+        // Database access: a safe libpq wrapper and a connection pool.
+        .target(name: "FolioPostgres", dependencies: [
+            "CLibPQ",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Domain: money, the method catalog with roles and parameter rules.
+        .target(name: "FolioDomain", dependencies: ["FolioWire"]),
+        // Server: socket listener, dispatcher, tenancy, migrations.
+        .target(name: "FolioServer", dependencies: [
+            "FolioWire", "FolioDomain", "FolioPostgres", "CFolioSocket",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Client library: blocking socket client used by `folio`, benchmarks and tests.
+        .target(name: "FolioClient", dependencies: ["FolioWire"]),
+
+        .executableTarget(name: "foliod", dependencies: [
+            "FolioServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "folio", dependencies: [
+            "FolioClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "FolioWireTests", dependencies: ["FolioWire"]),
+        .testTarget(name: "FolioDomainTests", dependencies: ["FolioDomain"]),
+        .testTarget(name: "FolioIntegrationTests", dependencies: ["FolioClient", "FolioWire"]),
+    ]
+)

@@ -1,0 +1,98 @@
+import FolioDomain
+import FolioPostgres
+import FolioWire
+import Logging
+import NIOCore
+
+/// Routes one request: looks the method up in the catalog, validates its params,
+/// checks the caller's access, and runs it, either in the server (system and tenant
+/// administration) or as its tenant's SQL function in one transaction and one
+/// database round trip.
+final class Dispatcher: Sendable {
+    /// What dispatching produced: a response ready now, or one still being worked on.
+    /// `nil` bytes mean no response (a notification).
+    enum Outcome {
+        case now([UInt8]?)
+        case later(EventLoopFuture<[UInt8]?>)
+    }
+
+    let pool: PostgresPool
+    let administration: TenantAdministration
+    let errors: ErrorTranslation
+    let version: String
+
+    init(pool: PostgresPool, administration: TenantAdministration, logger: Logger, version: String) {
+        self.pool = pool
+        self.administration = administration
+        self.errors = ErrorTranslation(logger: logger)
+        self.version = version
+    }
+
+    func dispatch(_ request: RPCRequest, caller: Caller, on eventLoop: EventLoop) -> Outcome {
+        if request.method == "system.ping", request.params.count == 0 {
+            return .now(request.id.map { RPCResponse.success(id: $0, rawResult: pingResult) })
+        }
+        guard let spec = MethodCatalog.spec(request.method) else {
+            return .now(respond(request, .failure(RPCError.methodNotFound(request.method))))
+        }
+        do {
+            try spec.validate(request.params)
+            if spec.access == .admin, !caller.isAdmin { throw RPCError.forbidden }
+        } catch {
+            return .now(respond(request, .failure(error)))
+        }
+        let work: EventLoopFuture<Reply>
+        switch spec.implementation {
+        case .native:
+            work = administration.run(spec, request.params, caller: caller, on: eventLoop)
+        case .sql(let function):
+            work = tenantCall(spec, function: function, request.params, caller: caller, on: eventLoop)
+        }
+        return .later(work.map { self.respond(request, .success($0)) }
+            .recover { self.respond(request, .failure(self.errors.rpcError($0, method: spec.name))) })
+    }
+
+    private var pingResult: [UInt8] {
+        Array(#"{"pong":true,"version":"\#(version)"}"#.utf8)
+    }
+
+    /// Runs a tenant method's SQL function: `folio.enter` checks membership and switches
+    /// to the tenant's role and schema, then the function runs, all in one pipeline
+    /// (one round trip, one implicit transaction).
+    private func tenantCall(
+        _ spec: MethodSpec, function: String, _ params: JSONObject, caller: Caller, on eventLoop: EventLoop
+    ) -> EventLoopFuture<Reply> {
+        guard case .tenant(let role) = spec.access, let tenant = params["tenant"]?.stringValue else {
+            return eventLoop.makeFailedFuture(RPCError.forbidden)
+        }
+        var arguments = params
+        arguments["tenant"] = nil
+        let key = arguments["idempotency_key"]?.stringValue
+        arguments["idempotency_key"] = nil
+        let argumentText = JSONWriter.string(.object(arguments))
+        let enter = PostgresStatement(
+            "SELECT folio.enter($1::bigint, $2, $3, $4::boolean, $5)",
+            [String(caller.uid), tenant, role.rawValue, caller.isAdmin ? "t" : "f", spec.name],
+            prepareAs: "folio_enter")
+        let call: PostgresStatement
+        if let key {
+            call = PostgresStatement("SELECT idempotent($1, $2, $3, $4::jsonb)::text",
+                                     [spec.name, key, function, argumentText], prepareAs: "folio_idempotent")
+        } else {
+            call = PostgresStatement("SELECT \(function)($1::jsonb)::text", [argumentText], prepareAs: "folio_\(function)")
+        }
+        return pool.run(on: eventLoop) { db in
+            let results = try db.pipeline([enter, call])
+            return Reply.text(results[1].scalar ?? "null")
+        }
+    }
+
+    private func respond(_ request: RPCRequest, _ outcome: Result<Reply, any Error>) -> [UInt8]? {
+        guard let id = request.id else { return nil }
+        switch outcome {
+        case .success(.json(let value)): return RPCResponse.success(id: id, result: value)
+        case .success(.text(let text)): return RPCResponse.success(id: id, rawResult: text.utf8)
+        case .failure(let error): return RPCResponse.failure(id: id, error: errors.rpcError(error, method: request.method))
+        }
+    }
+}

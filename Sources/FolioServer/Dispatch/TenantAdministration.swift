@@ -1,0 +1,90 @@
+import FolioDomain
+import FolioPostgres
+import FolioWire
+import NIOCore
+
+/// The methods carried out in the server rather than in a tenant schema: identity,
+/// tenant creation (schema, role and migrations in one transaction) and memberships.
+/// Their authorization lives in the control schema's `folio.authorize`.
+struct TenantAdministration: Sendable {
+    let pool: PostgresPool
+    let migrator: Migrator
+
+    func run(_ spec: MethodSpec, _ params: JSONObject, caller: Caller, on eventLoop: EventLoop) -> EventLoopFuture<Reply> {
+        let uid = String(caller.uid)
+        let admin = caller.isAdmin ? "t" : "f"
+        let tenant = params["tenant"]?.stringValue ?? ""
+        switch spec.name {
+        case "system.whoami":
+            return pool.run(on: eventLoop) { db in
+                let memberships = try db.query(PostgresStatement(
+                    "SELECT folio.memberships_of($1::bigint)::text", [uid], prepareAs: "folio_memberships_of")).scalar ?? "[]"
+                return .text(#"{"uid":\#(uid),"admin":\#(caller.isAdmin),"tenants":\#(memberships)}"#)
+            }
+        case "tenant.list":
+            return pool.run(on: eventLoop) { db in
+                .text(try db.query(PostgresStatement(
+                    "SELECT folio.tenant_list($1::bigint, $2::boolean)::text", [uid, admin])).scalar ?? "{}")
+            }
+        case "tenant.members":
+            return pool.run(on: eventLoop) { db in
+                .text(try db.query(PostgresStatement(
+                    "SELECT folio.tenant_members($1::bigint, $2::boolean, $3)::text", [uid, admin, tenant])).scalar ?? "{}")
+            }
+        case "tenant.create":
+            let name = params["name"]?.stringValue ?? ""
+            let currency = params["currency"]?.stringValue ?? ""
+            return idempotent(spec, params, tenant: tenant, on: eventLoop) { db in
+                do {
+                    return try migrator.createTenant(db, slug: tenant, name: name, currency: currency)
+                } catch let error as PostgresError where error.sqlState == "23505" {
+                    throw RPCError.conflict("tenant \(tenant) already exists", field: "tenant")
+                } catch let error as PostgresError where error.constraint == "settings_currency_known" {
+                    throw RPCError.invalidParams("currency \(currency) is not an ISO 4217 code", field: "currency")
+                }
+            }
+        case "tenant.grant":
+            let member = params["uid"]?.int64Value.map(String.init) ?? ""
+            let role = params["role"]?.stringValue ?? ""
+            return idempotent(spec, params, tenant: tenant, on: eventLoop) { db in
+                try db.query(PostgresStatement(
+                    "SELECT folio.grant_membership($1::bigint, $2::boolean, $3, $4::bigint, $5)::text",
+                    [uid, admin, tenant, member, role])).scalar ?? "{}"
+            }
+        case "tenant.revoke":
+            let member = params["uid"]?.int64Value.map(String.init) ?? ""
+            return idempotent(spec, params, tenant: tenant, on: eventLoop) { db in
+                try db.query(PostgresStatement(
+                    "SELECT folio.revoke_membership($1::bigint, $2::boolean, $3, $4::bigint)::text",
+                    [uid, admin, tenant, member])).scalar ?? "{}"
+            }
+        default:
+            return eventLoop.makeFailedFuture(RPCError.methodNotFound(spec.name))
+        }
+    }
+
+    /// Runs a mutating control method in one transaction, honouring `idempotency_key`
+    /// through the control schema's key table.
+    private func idempotent(
+        _ spec: MethodSpec, _ params: JSONObject, tenant: String, on eventLoop: EventLoop,
+        _ body: @escaping @Sendable (PostgresConnection) throws -> String
+    ) -> EventLoopFuture<Reply> {
+        let key = params["idempotency_key"]?.stringValue
+        var hashed = params
+        hashed["idempotency_key"] = nil
+        let paramsText = JSONWriter.string(.object(hashed))
+        return pool.run(on: eventLoop) { db in
+            try db.withTransaction {
+                guard let key else { return .text(try body(db)) }
+                if let prior = try db.query(PostgresStatement(
+                    "SELECT folio.idempotency_claim($1, $2, $3, $4::jsonb)::text", [tenant, spec.name, key, paramsText])).scalar {
+                    return .text(prior)
+                }
+                let result = try body(db)
+                try db.query(PostgresStatement(
+                    "SELECT folio.idempotency_store($1, $2, $3, $4::jsonb)", [tenant, spec.name, key, result]))
+                return .text(result)
+            }
+        }
+    }
+}

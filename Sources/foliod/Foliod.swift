@@ -1,0 +1,123 @@
+import Foundation
+import ArgumentParser
+import FolioPostgres
+import FolioServer
+import Logging
+import ServiceLifecycle
+
+@main
+struct Foliod: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "foliod",
+        abstract: "The Folio invoicing server.",
+        version: FolioServer.version,
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options shared by the subcommands.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "libpq connection string (default: $FOLIO_DATABASE, else libpq's PG* environment).")
+    var database: String?
+
+    @Option(help: "Folder holding the SQL migrations (control/ and tenant/).")
+    var schemaDir: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    var conninfo: String { database ?? ProcessInfo.processInfo.environment["FOLIO_DATABASE"] ?? "" }
+
+    func makeLogger(_ label: String) -> Logger {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: label)
+    }
+
+    func loadSchema() throws -> SchemaFiles {
+        try SchemaFiles(directory: schemaDir ?? SchemaFiles.defaultDirectory())
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve requests on the Unix socket (the default).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Unix socket path.")
+    var socket: String = ProcessInfo.processInfo.environment["FOLIO_SOCKET"] ?? "/run/folio/folio.sock"
+
+    @Option(help: "Permission bits of the socket file, octal.")
+    var socketMode: String = "0660"
+
+    @Option(name: .customLong("admin-uid"), help: "A uid with administrator rights (repeatable); uid 0 and the server's own uid always are.")
+    var adminUIDs: [UInt32] = []
+
+    @Option(help: "Database connections (and worker threads).")
+    var poolSize: Int = 8
+
+    @Option(help: "Largest request frame in bytes.")
+    var maxFrameBytes: Int = 1 << 20
+
+    @Option(help: "Seconds a connection may sit idle before it is closed.")
+    var idleTimeout: Int64 = 60
+
+    @Option(help: "Seconds from a frame's first byte by which it must be complete.")
+    var frameDeadline: Int64 = 10
+
+    @Option(help: "Concurrent connections allowed per uid.")
+    var maxConnectionsPerUid: Int = 64
+
+    @Option(help: "Longest statement, e.g. 15s.")
+    var statementTimeout: String = "15s"
+
+    @Option(help: "Longest wait for a lock, e.g. 5s.")
+    var lockTimeout: String = "5s"
+
+    func validate() throws {
+        guard UInt32(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
+        guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
+        guard maxFrameBytes >= 64 else { throw ValidationError("--max-frame-bytes must be at least 64") }
+    }
+
+    func run() async throws {
+        let logger = common.makeLogger("foliod")
+        var configuration = ServerConfiguration(schemaDirectory: common.schemaDir ?? SchemaFiles.defaultDirectory())
+        configuration.socketPath = socket
+        configuration.socketMode = UInt32(socketMode, radix: 8)!
+        configuration.database = common.conninfo
+        configuration.adminUIDs = Set(adminUIDs)
+        configuration.poolSize = poolSize
+        configuration.maximumFrameBytes = maxFrameBytes
+        configuration.idleTimeout = .seconds(idleTimeout)
+        configuration.frameDeadline = .seconds(frameDeadline)
+        configuration.maximumConnectionsPerUID = maxConnectionsPerUid
+        configuration.statementTimeout = statementTimeout
+        configuration.lockTimeout = lockTimeout
+        let server = FolioServer(configuration: configuration, schema: try common.loadSchema(), logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring the control schema and every tenant schema to the latest version (idempotent).")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        _ = common.makeLogger("foliod")
+        var migrator = Migrator(schema: try common.loadSchema())
+        migrator.progress = { print($0) }
+        let db = try PostgresConnection(conninfo: common.conninfo)
+        try migrator.migrateAll(db)
+    }
+}
