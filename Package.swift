@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "foliod", targets: ["foliod"]),
         .executable(name: "folio", targets: ["folio"]),
+        .executable(name: "folio-bench", targets: ["folio-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -52,8 +53,18 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Load generator for the README's speed figures.
+        .executableTarget(name: "folio-bench", dependencies: [
+            "FolioClient", "FolioWire",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+
         .testTarget(name: "FolioWireTests", dependencies: ["FolioWire"]),
         .testTarget(name: "FolioDomainTests", dependencies: ["FolioDomain"]),
-        .testTarget(name: "FolioIntegrationTests", dependencies: ["FolioClient", "FolioWire"]),
+        .testTarget(name: "FolioIntegrationTests", dependencies: [
+            "FolioClient", "FolioWire", "FolioDomain", "FolioPostgres",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
     ]
 )

@@ -20,6 +20,8 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(handle)
             throw error
         }
+        // Notices (e.g. "already exists, skipping") are not errors; keep them off stderr.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
         self.handle = handle
     }
 

@@ -1,8 +1,32 @@
 import ArgumentParser
-import FolioClient
 
+/// `folio`, the command-line client of `foliod`. Every RPC method is reachable, the
+/// common ones through dedicated commands and all of them through `folio call`.
 @main
 struct Folio: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "folio", abstract: "Folio command-line client.")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "folio",
+        abstract: "Command-line client of the Folio invoicing server.",
+        discussion: """
+            Global options may stand anywhere on the command line. Exit status: 0 success, \
+            1 the server answered with an error (or audit verify found problems), 2 usage error, \
+            3 the server could not be reached.
+            """,
+        subcommands: [
+            CallCommand.self, PingCommand.self, WhoamiCommand.self,
+            TenantCommand.self, CustomerCommand.self, ItemCommand.self, TaxCommand.self,
+            InvoiceCommand.self, CreditNoteCommand.self, AuditCommand.self,
+        ])
+
+    @OptionGroup var global: GlobalOptions
+
+    /// Runs the command line and maps every failure to its message and exit status.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            Termination.exit(for: error)
+        }
+    }
 }

@@ -41,7 +41,7 @@ public struct Migrator: Sendable {
             try db.execute("""
                 CREATE SCHEMA IF NOT EXISTS folio;
                 CREATE TABLE IF NOT EXISTS folio.schema_migrations (
-                    version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                    version bigint PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now());
                 """)
             try apply(schema.control, table: "folio.schema_migrations", db: db, label: "control") { $0 }
@@ -77,7 +77,7 @@ public struct Migrator: Sendable {
         try db.query(PostgresStatement("SELECT set_config('search_path', quote_ident($1), true)", [tenant.schema]))
         try db.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
-                version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                version bigint PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now())
             """)
         try apply(schema.tenant, table: "schema_migrations", db: db, label: "tenant \(tenant.slug)") { sql in

@@ -1,0 +1,76 @@
+import FolioWire
+
+/// How a list of objects is shown: one row per object and, when some columns hold
+/// money, a totals row per currency (totals are exact sums of the strings received).
+struct ListView {
+    /// One column: its heading, how a row's object becomes its text, and its role.
+    struct Column {
+        enum Role {
+            case text
+            /// Right-aligned, no total (ids, quantities, percents).
+            case number
+            /// Right-aligned and totalled.
+            case money
+            /// The currency that totals are grouped by.
+            case currency
+        }
+
+        var title: String
+        var role: Role
+        var text: (JSON) -> String
+
+        /// A column showing the object's `key`.
+        init(_ title: String, _ key: String, _ role: Role = .text) {
+            self.init(title, role) { $0[key]?.displayText ?? "" }
+        }
+
+        /// A column computed from the object.
+        init(_ title: String, _ role: Role = .text, text: @escaping (JSON) -> String) {
+            self.title = title
+            self.role = role
+            self.text = text
+        }
+    }
+
+    var noun: Noun
+    var columns: [Column]
+
+    func render(_ items: [JSON]) -> String {
+        guard !items.isEmpty else { return "no \(noun.plural)" }
+        let formats = columns.map { column in
+            TextTable.ColumnFormat(
+                title: column.title,
+                alignment: column.role == .number || column.role == .money ? .right : .left,
+                ruled: column.role == .money)
+        }
+        let rows = items.map { item in columns.map { $0.text(item) } }
+        return TextTable(columns: formats, rows: rows, footer: totals(rows)).render()
+    }
+
+    /// One totals row per currency, in order of first appearance; none for a single row
+    /// or when no column holds money.
+    private func totals(_ rows: [[String]]) -> [[String]] {
+        let moneyColumns = columns.indices.filter { columns[$0].role == .money }
+        guard rows.count > 1, !moneyColumns.isEmpty else { return [] }
+        let currencyColumn = columns.firstIndex { $0.role == .currency }
+        var currencies: [String] = []
+        var sums: [String: [Int: DecimalSum]] = [:]
+        for row in rows {
+            let currency = currencyColumn.map { row[$0] } ?? ""
+            if sums[currency] == nil {
+                currencies.append(currency)
+                sums[currency] = [:]
+            }
+            for i in moneyColumns where !row[i].isEmpty {
+                sums[currency, default: [:]][i, default: DecimalSum()].add(row[i])
+            }
+        }
+        return currencies.map { currency in
+            columns.indices.map { i in
+                if i == 0 { return "TOTAL" }
+                if i == currencyColumn { return currency }
+                return sums[currency]?[i]?.text ?? ""
+            }
+        }
+    }
+}

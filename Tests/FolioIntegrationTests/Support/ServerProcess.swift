@@ -1,0 +1,91 @@
+import FolioClient
+import FolioWire
+import Foundation
+
+/// A real `foliod` on a real socket, started for a test and stopped with it.
+final class ServerProcess: @unchecked Sendable {
+    let socketPath: String
+    let logPath: String
+    let database: String
+    let extraArguments: [String]
+    private(set) var process: Process?
+
+    /// The server most tests share; it lives as long as the test process.
+    static let shared: ServerProcess = {
+        let server = try! ServerProcess()
+        atexit { ServerProcess.shared.process?.terminate() }
+        return server
+    }()
+
+    init(database: String = TestEnvironment.database, arguments: [String] = []) throws {
+        let directory = TestEnvironment.scratchDirectory()
+        socketPath = directory + "/folio.sock"
+        logPath = directory + "/foliod.log"
+        self.database = database
+        extraArguments = arguments
+        try start()
+    }
+
+    deinit { process?.terminate() }
+
+    /// Starts foliod and waits until it answers a ping.
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.foliod)
+        process.arguments = ["serve", "--socket", socketPath, "--database", database, "--socket-mode", "0666",
+                             "--schema-dir", TestEnvironment.schemaDirectory, "--log-level", "debug"] + extraArguments
+        if !FileManager.default.fileExists(atPath: logPath) {
+            FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let logFile = FileHandle(forWritingAtPath: logPath)!
+        logFile.seekToEndOfFile()
+        process.standardOutput = logFile
+        process.standardError = logFile
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let connection = try? FolioConnection(socketPath: socketPath), (try? connection.call("system.ping")) != nil {
+                return
+            }
+            guard process.isRunning else { break }
+            usleep(50_000)
+        }
+        throw TestFailure("foliod did not come up; log:\n\(log())")
+    }
+
+    /// Sends a signal and waits for the process to end; returns its exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) -> Int32 {
+        guard let process else { return 0 }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    var pid: Int32 { process?.processIdentifier ?? 0 }
+
+    func connect() throws -> FolioConnection { try FolioConnection(socketPath: socketPath) }
+
+    func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Creates a tenant as administrator (the tests run as root) and returns its slug.
+    func makeTenant(_ prefix: String = "t", currency: String = "EUR", settings: JSONObject = [:]) throws -> String {
+        let slug = TestEnvironment.uniqueSlug(prefix)
+        let client = try connect()
+        _ = try client.call("tenant.create", ["tenant": .string(slug), "name": .string("Test \(slug)"), "currency": .string(currency)])
+        if settings.count > 0 {
+            var params = settings
+            params["tenant"] = .string(slug)
+            _ = try client.call("tenant.update", params)
+        }
+        return slug
+    }
+}
+
+/// A failed expectation outside of a test function's own #expect.
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
