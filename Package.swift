@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "folio", dependencies: [
-            "FolioClient",
+            "FolioClient", "FolioWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -651,6 +651,9 @@ CREATE TYPE doc_line AS (
 -- [{code, percent, taxable, tax}] ordered by code (no-tax group first), percent.
 CREATE TYPE doc_totals_t AS (subtotal numeric, tax_total numeric, tax_breakdown jsonb);
 
+-- Lines priced from a request, with their result form (built in the same pass).
+CREATE TYPE priced_lines AS (lines doc_line[], lines_json jsonb);
+
 -- A line's amount: round(qty x unit_price) to the minor unit, half away from zero.
 CREATE FUNCTION line_amount(qty numeric, unit_price numeric, m int) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT round(qty * unit_price, m) $$;
@@ -709,20 +712,22 @@ $$;
 -- explicit "tax_rate": null means no tax. Tax percents are the current ones.
 -- Errors name the first bad line: FL602 'lines[i].x', FL002 unknown item,
 -- FL003 archived item.
-CREATE FUNCTION price_lines(p_lines jsonb, m int, field text DEFAULT 'lines') RETURNS doc_line[]
+CREATE FUNCTION price_lines(p_lines jsonb, m int, field text DEFAULT 'lines') RETURNS priced_lines
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    result doc_line[];
+    result priced_lines;
     err text;
 BEGIN
     IF p_lines IS NULL OR jsonb_typeof(p_lines) <> 'array' OR jsonb_array_length(p_lines) NOT BETWEEN 1 AND 1000 THEN
         PERFORM fail('FL602', 'a document needs 1 to 1000 lines', field);
     END IF;
-    SELECT array_agg(ROW(y.n, y.item_id, y.descr, y.qty, y.price, y.code, y.pct, y.amt,
-                         line_tax(y.amt, y.pct, m))::doc_line ORDER BY y.n),
+    SELECT array_agg(y.l ORDER BY y.n), jsonb_agg(line_json(y.l, m) ORDER BY y.n),
            (array_agg(y.err ORDER BY y.n) FILTER (WHERE y.err IS NOT NULL))[1]
-      INTO result, err
-      FROM (SELECT x.*, coalesce(t.percent, 0) AS pct, line_amount(x.qty, x.price, m) AS amt,
+      INTO result.lines, result.lines_json, err
+      FROM (SELECT x.n,
+                   ROW(x.n, x.item_id, x.descr, x.qty, x.price, x.code, coalesce(t.percent, 0),
+                       line_amount(x.qty, x.price, m),
+                       line_tax(line_amount(x.qty, x.price, m), coalesce(t.percent, 0), m))::doc_line AS l,
                    CASE
                      WHEN x.item_id IS NOT NULL AND x.found IS NULL
                        THEN 'FL002' || chr(31) || x.f || '.item_id' || chr(31) || format('item %s not found', x.item_id)
@@ -752,8 +757,9 @@ BEGIN
                       FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS e(j, n)
                      CROSS JOIN LATERAL jsonb_to_record(e.j) AS r(item_id bigint, description text, qty numeric,
                                                                   unit_price numeric, tax_rate text)
-                      LEFT JOIN items i ON i.id = r.item_id) x
-              LEFT JOIN tax_rates t ON t.code = x.code) y;
+                      -- LATERAL keeps these per-line index lookups whatever the table sizes
+                      LEFT JOIN LATERAL (SELECT * FROM items WHERE items.id = r.item_id) i ON true) x
+              LEFT JOIN LATERAL (SELECT * FROM tax_rates WHERE tax_rates.code = x.code) t ON true) y;
     IF err IS NOT NULL THEN
         PERFORM fail(split_part(err, chr(31), 1), split_part(err, chr(31), 3), split_part(err, chr(31), 2));
     END IF;
@@ -805,23 +811,44 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN strpos(fmt, '{YYYY}') > 0 THEN extract(year FROM d)::int ELSE 0 END
 $$;
 
+-- A number format split for issue date d: {prefix, pad width (0 = none),
+-- suffix}, with {YYYY} already replaced by the year. Computed before the series
+-- lock so that formatting under the lock is plain concatenation.
+CREATE FUNCTION number_parts(fmt text, d date) RETURNS text[]
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE m text[] := regexp_match(replace(fmt, '{YYYY}', to_char(d, 'YYYY')), '^(.*?)\{seq(?::0([0-9]+))?\}(.*)$');
+BEGIN
+    RETURN ARRAY[m[1], coalesce(m[2], '0'), m[3]];
+END
+$$;
+
+-- The number for seq from number_parts: seq zero-padded to at least the width
+-- (never truncated) between prefix and suffix.
+CREATE FUNCTION seq_number(parts text[], seq bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT parts[1] || lpad(seq::text, greatest(length(seq::text), parts[2]::int), '0') || parts[3]
+$$;
+
 -- Formats a document number: {YYYY} = issue year, {seq:0N} = seq zero-padded to
 -- at least N digits (never truncated), {seq} = seq.
 CREATE FUNCTION format_number(fmt text, seq bigint, d date) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT regexp_replace(replace(fmt, '{YYYY}', to_char(d, 'YYYY')), '\{seq(:0[0-9]+)?\}',
-                          lpad(seq::text, greatest(length(seq::text),
-                                                   coalesce((regexp_match(fmt, '\{seq:0([0-9]+)\}'))[1]::int, 0)), '0'))
+    SELECT seq_number(number_parts(fmt, d), seq)
 $$;
 
--- Canonical form of lines for hashing (order of line_no).
+-- Canonical form of one line for hashing.
+CREATE FUNCTION hash_line(l doc_line, m int) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT jsonb_build_array(l.description, dec_text(l.qty), dec_text(l.unit_price), l.tax_rate,
+                             dec_text(l.tax_percent), money_text(l.amount, m), money_text(l.tax, m))
+$$;
+
+-- Canonical form of a document's lines for hashing: hash_line in line_no order
+-- (invoice_issue builds the same aggregate inline).
 CREATE FUNCTION hash_lines(lines doc_line[], m int) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 BEGIN
-    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_array(l.description, dec_text(l.qty), dec_text(l.unit_price), l.tax_rate,
-                                                    dec_text(l.tax_percent), money_text(l.amount, m), money_text(l.tax, m))
-                                  ORDER BY l.line_no), '[]'::jsonb)
-          FROM unnest(lines) AS l);
+    RETURN (SELECT coalesce(jsonb_agg(hash_line(l, m) ORDER BY l.line_no), '[]'::jsonb) FROM unnest(lines) AS l);
 END
 $$;
 
@@ -865,6 +892,7 @@ CREATE FUNCTION series_take(p_kind text, p_fmt text, d date, body text) RETURNS 
 LANGUAGE plpgsql AS $$
 DECLARE
     per int := series_period(p_fmt, d);
+    parts text[] := number_parts(p_fmt, d);
     r series_slot;
     last date;
 BEGIN
@@ -872,9 +900,9 @@ BEGIN
         UPDATE number_series s
            SET next_seq = s.next_seq + 1,
                last_issue_date = d,
-               last_hash = doc_hash(s.last_hash, format_number(p_fmt, s.next_seq, d), body)
+               last_hash = doc_hash(s.last_hash, seq_number(parts, s.next_seq), body)
          WHERE s.kind = p_kind AND s.period = per AND (s.last_issue_date IS NULL OR s.last_issue_date <= d)
-        RETURNING per, s.next_seq - 1, format_number(p_fmt, s.next_seq - 1, d), s.last_hash
+        RETURNING per, s.next_seq - 1, seq_number(parts, s.next_seq - 1), s.last_hash
           INTO r.period, r.seq, r.number, r.hash;
         IF FOUND THEN RETURN r; END IF;
         EXIT WHEN attempt = 2;
@@ -1096,7 +1124,7 @@ END
 $$;
 
 -- invoice.create {customer_id, lines, currency?, notes?, payment_terms_days?,
--- po_number?} -> draft invoice. Header and lines are written in one statement.
+-- po_number?} -> draft invoice.
 CREATE FUNCTION invoice_create(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -1104,7 +1132,7 @@ DECLARE
     c customers;
     cur text;
     m int;
-    lines doc_line[];
+    pl priced_lines;
     tot doc_totals_t;
     i invoices;
 BEGIN
@@ -1112,23 +1140,20 @@ BEGIN
     c := draft_customer((p->>'customer_id')::bigint);
     cur := check_currency(coalesce(p->>'currency', s.currency));
     m := minor_units(cur);
-    lines := price_lines(p->'lines', m);
-    tot := doc_totals(lines, m, s.tax_rounding);
-    WITH h AS (
-        INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, tax_rounding,
-                              subtotal, tax_total, total, tax_breakdown)
-        VALUES (c.id, cur, check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
-                check_text(p->>'po_number', 'po_number', 100), check_text(p->>'notes', 'notes', 10000),
-                s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown)
-        RETURNING *),
-    l AS (
-        INSERT INTO invoice_lines (invoice_id, line_no, item_id, description, qty, unit_price, tax_rate, tax_percent, amount, tax)
-        SELECT h.id, x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
-          FROM h, unnest(lines) AS x)
-    SELECT h.* INTO i FROM h;
+    pl := price_lines(p->'lines', m);
+    tot := doc_totals(pl.lines, m, s.tax_rounding);
+    INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, tax_rounding,
+                          subtotal, tax_total, total, tax_breakdown)
+    VALUES (c.id, cur, check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
+            check_text(p->>'po_number', 'po_number', 100), check_text(p->>'notes', 'notes', 10000),
+            s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown)
+    RETURNING * INTO i;
+    INSERT INTO invoice_lines (invoice_id, line_no, item_id, description, qty, unit_price, tax_rate, tax_percent, amount, tax)
+    SELECT i.id, x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
+      FROM unnest(pl.lines) AS x;
     PERFORM audit('invoice', i.id, jsonb_build_object('status', 'draft', 'customer_id', c.id, 'currency', cur,
-                                                      'lines', cardinality(lines), 'total', money_text(i.total, m)));
-    RETURN invoice_json(i, c.name, lines_json(lines, m), (now() AT TIME ZONE s.timezone)::date);
+                                                      'lines', cardinality(pl.lines), 'total', money_text(i.total, m)));
+    RETURN invoice_json(i, c.name, pl.lines_json, (now() AT TIME ZONE s.timezone)::date);
 END
 $$;
 
@@ -1173,7 +1198,7 @@ BEGIN
     cur := CASE WHEN p ? 'currency' THEN check_currency(coalesce(p->>'currency', s.currency)) ELSE i.currency END;
     m := minor_units(cur);
     IF p ? 'lines' THEN
-        lines := price_lines(p->'lines', m);
+        lines := (price_lines(p->'lines', m)).lines;
         DELETE FROM invoice_lines WHERE invoice_id = i.id;
         INSERT INTO invoice_lines (invoice_id, line_no, item_id, description, qty, unit_price, tax_rate, tax_percent, amount, tax)
         SELECT i.id, x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
@@ -1231,20 +1256,26 @@ LANGUAGE plpgsql AS $$
 DECLARE
     s settings;
     i invoices;
-    cust customers;
+    r record;
     today date;
     d date;
     m int;
     lines doc_line[];
+    lj jsonb;
+    hl jsonb;
+    res jsonb;
     changed boolean;
-    has_items boolean;
+    n_items int;
     tot doc_totals_t;
     terms int;
     due date;
     slot series_slot;
 BEGIN
     SELECT * INTO s FROM settings;
-    SELECT * INTO i FROM invoices WHERE id = (p->>'id')::bigint FOR UPDATE;
+    SELECT iv AS inv, c.name AS customer_name, c.payment_terms_days AS customer_terms INTO r
+      FROM invoices iv JOIN customers c ON c.id = iv.customer_id
+     WHERE iv.id = (p->>'id')::bigint FOR UPDATE OF iv;
+    i := r.inv;
     IF i.id IS NULL THEN
         PERFORM fail('FL002', format('invoice %s not found', p->>'id'), 'id');
     ELSIF i.status <> 'draft' THEN
@@ -1256,20 +1287,23 @@ BEGIN
     IF d > today THEN
         PERFORM fail('FL602', format('issue date %s is in the future (today is %s)', date_text(d), date_text(today)), 'issue_date');
     END IF;
-    SELECT * INTO cust FROM customers WHERE id = i.customer_id;
     m := minor_units(i.currency);
 
-    -- Re-price with the current percents (only rows that changed are written).
-    SELECT array_agg(ROW(l.line_no, l.item_id, l.description, l.qty, l.unit_price, l.tax_rate, x.pct, x.amt,
-                         line_tax(x.amt, x.pct, m))::doc_line ORDER BY l.line_no),
-           bool_or(x.pct <> l.tax_percent OR x.amt <> l.amount OR line_tax(x.amt, x.pct, m) <> l.tax),
-           bool_or(l.item_id IS NOT NULL)
-      INTO lines, changed, has_items
-      FROM invoice_lines l
-      LEFT JOIN tax_rates t ON t.code = l.tax_rate
-     CROSS JOIN LATERAL (SELECT coalesce(t.percent, l.tax_percent) AS pct,
-                                line_amount(l.qty, l.unit_price, m) AS amt) x
-     WHERE l.invoice_id = i.id;
+    -- Re-price with the current percents (only rows that changed are written);
+    -- the result and hash forms of the lines come from the same pass.
+    SELECT array_agg(y.l ORDER BY y.line_no), jsonb_agg(line_json(y.l, m) ORDER BY y.line_no),
+           coalesce(jsonb_agg(hash_line(y.l, m) ORDER BY y.line_no), '[]'::jsonb),
+           bool_or(y.changed), count(DISTINCT (y.l).item_id)
+      INTO lines, lj, hl, changed, n_items
+      FROM (SELECT l.line_no,
+                   ROW(l.line_no, l.item_id, l.description, l.qty, l.unit_price, l.tax_rate, x.pct, x.amt,
+                       line_tax(x.amt, x.pct, m))::doc_line AS l,
+                   x.pct <> l.tax_percent OR x.amt <> l.amount OR line_tax(x.amt, x.pct, m) <> l.tax AS changed
+              FROM invoice_lines l
+              LEFT JOIN LATERAL (SELECT tr.percent FROM tax_rates tr WHERE tr.code = l.tax_rate) t ON true
+             CROSS JOIN LATERAL (SELECT coalesce(t.percent, l.tax_percent) AS pct,
+                                        line_amount(l.qty, l.unit_price, m) AS amt) x
+             WHERE l.invoice_id = i.id) y;
     IF changed THEN
         UPDATE invoice_lines l SET tax_percent = x.tax_percent, amount = x.amount, tax = x.tax
           FROM unnest(lines) AS x
@@ -1277,14 +1311,17 @@ BEGIN
            AND (l.tax_percent, l.amount, l.tax) IS DISTINCT FROM (x.tax_percent, x.amount, x.tax);
     END IF;
     tot := doc_totals(lines, m, s.tax_rounding);
-    terms := coalesce(i.payment_terms_days, cust.payment_terms_days, s.payment_terms_days);
+    terms := coalesce(i.payment_terms_days, r.customer_terms, s.payment_terms_days);
     due := d + terms;
 
-    -- Stock: one movement per line of a tracked item; item rows locked in id
-    -- order (before the series lock) so concurrent issues cannot deadlock.
-    IF has_items THEN
-        PERFORM 1 FROM items WHERE id IN (SELECT x.item_id FROM unnest(lines) x) AND stock_qty IS NOT NULL
-          ORDER BY id FOR UPDATE;
+    -- Stock: one movement per line of a tracked item. With several items their
+    -- rows are locked in id order first (before the series lock) so concurrent
+    -- issues cannot deadlock; a single item needs no ordering.
+    IF n_items > 0 THEN
+        IF n_items > 1 THEN
+            PERFORM 1 FROM items WHERE id IN (SELECT x.item_id FROM unnest(lines) x) AND stock_qty IS NOT NULL
+              ORDER BY id FOR UPDATE;
+        END IF;
         WITH mv AS (
             INSERT INTO stock_movements (item_id, qty_delta, reason, invoice_id)
             SELECT x.item_id, -x.qty, 'invoice', i.id
@@ -1297,10 +1334,18 @@ BEGIN
          WHERE it.id = d.item_id;
     END IF;
 
-    -- Number and hash link, under the series row lock (held until commit).
+    -- The result is built before the series lock; only the number is added after.
+    i.status := 'issued'; i.issue_date := d; i.due_date := due; i.payment_terms_days := terms;
+    i.tax_rounding := s.tax_rounding; i.subtotal := tot.subtotal; i.tax_total := tot.tax_total;
+    i.total := tot.subtotal + tot.tax_total; i.tax_breakdown := tot.tax_breakdown;
+    i.issued_at := now(); i.updated_at := now();
+    res := invoice_json(i, r.customer_name, lj, today);
+
+    -- Number and hash link, under the series row lock (held until commit): from
+    -- here on only the invoice row and its audit entry are written.
     slot := series_take('invoice', s.invoice_number_format, d,
                         invoice_hash_body(d, due, i.customer_id, i.currency, tot.subtotal, tot.tax_total,
-                                          tot.subtotal + tot.tax_total, hash_lines(lines, m)));
+                                          tot.subtotal + tot.tax_total, hl));
     IF EXISTS (SELECT 1 FROM invoices WHERE number = slot.number) THEN
         PERFORM fail('FL003', format('invoice number %s is already used; change the invoice number format', slot.number),
                      'id');
@@ -1310,12 +1355,11 @@ BEGIN
         issue_date = d, due_date = due, payment_terms_days = terms, tax_rounding = s.tax_rounding,
         subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
         tax_breakdown = tot.tax_breakdown, hash = slot.hash, issued_at = now(), updated_at = now()
-    WHERE id = i.id
-    RETURNING * INTO i;
-    PERFORM audit('invoice', i.id, jsonb_build_object('status', 'issued', 'number', i.number,
+    WHERE id = i.id;
+    PERFORM audit('invoice', i.id, jsonb_build_object('status', 'issued', 'number', slot.number,
                                                       'issue_date', date_text(d), 'due_date', date_text(due),
-                                                      'total', money_text(i.total, m), 'hash', i.hash));
-    RETURN invoice_json(i, cust.name, lines_json(lines, m), today);
+                                                      'total', money_text(i.total, m), 'hash', slot.hash));
+    RETURN res || jsonb_build_object('number', slot.number);
 END
 $$;
 
@@ -1526,18 +1570,15 @@ BEGIN
         PERFORM fail('FL003', format('credit note number %s is already used; change the credit note number format',
                                      slot.number), 'invoice_id');
     END IF;
-    WITH h AS (
-        INSERT INTO credit_notes (number, series_period, seq, invoice_id, invoice_number, customer_id, currency,
-                                  issue_date, reason, tax_rounding, subtotal, tax_total, total, tax_breakdown, hash)
-        VALUES (slot.number, slot.period, slot.seq, i.id, i.number, i.customer_id, i.currency, d, p_reason,
-                s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown, slot.hash)
-        RETURNING *),
-    l AS (
-        INSERT INTO credit_note_lines (credit_note_id, line_no, description, qty, unit_price, tax_rate, tax_percent,
-                                       amount, tax)
-        SELECT h.id, x.line_no, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
-          FROM h, unnest(lines) AS x)
-    SELECT h.* INTO n FROM h;
+    INSERT INTO credit_notes (number, series_period, seq, invoice_id, invoice_number, customer_id, currency,
+                              issue_date, reason, tax_rounding, subtotal, tax_total, total, tax_breakdown, hash)
+    VALUES (slot.number, slot.period, slot.seq, i.id, i.number, i.customer_id, i.currency, d, p_reason,
+            s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown, slot.hash)
+    RETURNING * INTO n;
+    INSERT INTO credit_note_lines (credit_note_id, line_no, description, qty, unit_price, tax_rate, tax_percent,
+                                   amount, tax)
+    SELECT n.id, x.line_no, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
+      FROM unnest(lines) AS x;
     new_status := CASE WHEN p_void THEN 'void'
                        ELSE invoice_status(i.status, i.total, i.amount_paid, i.credited + n.total, i.sent_at) END;
     UPDATE invoices SET
@@ -1657,7 +1698,7 @@ BEGIN
         IF EXISTS (SELECT 1 FROM jsonb_array_elements(p->'lines') e WHERE e ? 'item_id') THEN
             PERFORM fail('FL602', 'credit note lines take no item_id', 'lines');
         END IF;
-        lines := price_lines(p->'lines', m);
+        lines := (price_lines(p->'lines', m)).lines;
         SELECT t.subtotal + t.tax_total INTO total
           FROM doc_totals(lines, m, (SELECT tax_rounding FROM settings)) t;
         IF total <= 0 THEN

@@ -4,6 +4,7 @@ import FolioWire
 /// How a command line names a document or item: digits are its id, anything else
 /// its key (an invoice's number such as `INV-000042`, an item's sku).
 struct DocumentReference: ExpressibleByArgument {
+    /// Which of the two the argument is.
     enum Kind {
         case id(Int64)
         case key(String)

@@ -17,10 +17,6 @@ extension Int64: ParamValue {
     var paramJSON: JSON { JSON(self) }
 }
 
-extension Bool: ParamValue {
-    var paramJSON: JSON { .bool(self) }
-}
-
 extension JSON: ParamValue {
     var paramJSON: JSON { self }
 }

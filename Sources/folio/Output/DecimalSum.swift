@@ -7,7 +7,7 @@ struct DecimalSum {
     private var digits: [UInt8] = [0]
     private var scale = 0
     /// False once a term was not a plain decimal; the sum is then unknown.
-    private(set) var isValid = true
+    private var isValid = true
 
     mutating func add(_ text: String) {
         guard isValid, let term = Self.parse(text) else {

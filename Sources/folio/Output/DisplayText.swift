@@ -2,20 +2,34 @@ import FolioWire
 
 extension JSON {
     /// The value as a person reads it: strings and numbers exactly as received (money
-    /// is never reformatted), null as nothing, booleans as yes/no, arrays and objects
-    /// (addresses) as their non-empty values joined by ", ".
+    /// is never reformatted), null as nothing, booleans as yes/no, a postal address as
+    /// "line1, line2, postal_code city, region, country", other arrays and objects as
+    /// their non-empty values joined by ", ".
     var displayText: String {
         switch self {
         case .null: ""
         case .bool(let value): value ? "yes" : "no"
         case .number(let text): text
         case .string(let text): text
-        case .array(let elements): Self.joined(elements)
-        case .object(let object): Self.joined(object.members.map(\.value))
+        case .array(let elements): Self.joined(elements.map(\.displayText))
+        case .object(let object) where Self.isAddress(object): Self.address(object)
+        case .object(let object): Self.joined(object.members.map(\.value.displayText))
         }
     }
 
-    private static func joined(_ values: [JSON]) -> String {
-        values.map(\.displayText).filter { !$0.isEmpty }.joined(separator: ", ")
+    private static let addressKeys: Set = ["line1", "line2", "city", "region", "postal_code", "country"]
+
+    private static func isAddress(_ object: JSONObject) -> Bool {
+        object.count > 0 && object.keys.allSatisfy(addressKeys.contains)
+    }
+
+    private static func address(_ object: JSONObject) -> String {
+        func part(_ key: String) -> String { object[key]?.displayText ?? "" }
+        let place = [part("postal_code"), part("city")].filter { !$0.isEmpty }.joined(separator: " ")
+        return joined([part("line1"), part("line2"), place, part("region"), part("country")])
+    }
+
+    private static func joined(_ texts: [String]) -> String {
+        texts.filter { !$0.isEmpty }.joined(separator: ", ")
     }
 }

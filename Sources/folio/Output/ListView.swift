@@ -2,10 +2,12 @@ import FolioWire
 
 /// How a list of objects is shown: one row per object and, when some columns hold
 /// money, a totals row per currency (totals are exact sums of the strings received).
-struct ListView {
+struct ListView: Sendable {
     /// One column: its heading, how a row's object becomes its text, and its role.
-    struct Column {
+    struct Column: Sendable {
+        /// What a column holds, which decides its alignment and totals.
         enum Role {
+            /// Left-aligned text.
             case text
             /// Right-aligned, no total (ids, quantities, percents).
             case number
@@ -17,7 +19,7 @@ struct ListView {
 
         var title: String
         var role: Role
-        var text: (JSON) -> String
+        var text: @Sendable (JSON) -> String
 
         /// A column showing the object's `key`.
         init(_ title: String, _ key: String, _ role: Role = .text) {
@@ -25,7 +27,7 @@ struct ListView {
         }
 
         /// A column computed from the object.
-        init(_ title: String, _ role: Role = .text, text: @escaping (JSON) -> String) {
+        init(_ title: String, _ role: Role = .text, text: @escaping @Sendable (JSON) -> String) {
             self.title = title
             self.role = role
             self.text = text

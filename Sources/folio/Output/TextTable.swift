@@ -1,6 +1,7 @@
 /// A plain-text table: a heading row, aligned columns two spaces apart, and optional
 /// footer rows (totals) set off by a rule under the columns that have one.
 struct TextTable {
+    /// Where a cell's text sits within its column.
     enum Alignment {
         case left, right
     }

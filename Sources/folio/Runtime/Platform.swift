@@ -18,7 +18,13 @@ enum Platform {
 
     /// Writes `text` to standard error, unbuffered.
     static func writeError(_ text: String) {
-        fputs(text, stderr)
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { return }
+            bytes = bytes.dropFirst(n)
+        }
     }
 
     /// All of standard input as bytes.
@@ -33,9 +39,8 @@ enum Platform {
         }
     }
 
-    /// Ends the process with `status`, flushing standard output first.
+    /// Ends the process with `status` (buffered standard output is flushed by the C library).
     static func exit(_ status: Int32) -> Never {
-        fflush(stdout)
         #if canImport(Glibc)
         Glibc.exit(status)
         #else

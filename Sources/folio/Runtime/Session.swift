@@ -24,3 +24,12 @@ struct Session {
         return try call(method, JSONObject([tenant] + params.members.filter { $0.key != "tenant" }))
     }
 }
+
+extension Session {
+    /// Calls a mutating tenant-scoped method, passing `--idempotency-key` when given.
+    func callInTenant(_ method: String, _ params: JSONObject, idempotency: IdempotencyOptions) throws -> JSON {
+        var params = params
+        idempotency.apply(to: &params)
+        return try callInTenant(method, params)
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import FolioWire
+
+/// `folio tax ...`: the tenant's tax rates, addressed by code.
+struct TaxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tax", abstract: "Create, list, show and edit tax rates.",
+        subcommands: [Add.self, List.self, Show.self, Edit.self])
+
+    static let noun = Noun("tax rate")
+    static let leading = ["code", "name", "percent", "id", "archived"]
+
+    /// `folio tax add CODE NAME PERCENT`: creates a tax rate.
+    struct Add: FolioCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a tax rate.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: "Short code used on lines and items, e.g. VAT19.") var code: String
+        @Argument(help: "The rate's name.") var name: String
+        @Argument(help: "Percent, a decimal such as 19 or 7.7.") var percent: String
+        @OptionGroup var idempotency: IdempotencyOptions
+
+        func run(in session: Session) throws {
+            let params: JSONObject = ["code": .string(code), "name": .string(name), "percent": .string(percent)]
+            session.show(try session.callInTenant("tax_rate.create", params, idempotency: idempotency), leading: leading)
+        }
+    }
+
+    /// `folio tax list`: tax rates as a table.
+    struct List: FolioCommand {
+        static let configuration = CommandConfiguration(abstract: "List tax rates.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @OptionGroup var paging: ListOptions
+
+        func run(in session: Session) throws {
+            let view = ListView(noun: noun, columns: [
+                .init("CODE", "code"), .init("NAME", "name"), .init("PERCENT", "percent", .number),
+                .init("ARCHIVED", "archived"),
+            ])
+            session.show(list: try session.list("tax_rate.list", [:], paging: paging, noun: noun), view)
+        }
+    }
+
+    /// `folio tax show CODE`: one tax rate.
+    struct Show: FolioCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a tax rate.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: "The rate's code.") var code: String
+
+        func run(in session: Session) throws {
+            session.show(try session.callInTenant("tax_rate.get", ["code": .string(code)]), leading: leading)
+        }
+    }
+
+    /// `folio tax edit CODE [--name] [--percent]`: changes a tax rate.
+    struct Edit: FolioCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a tax rate's name or percent.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: "The rate's code.") var code: String
+        @Option(help: ArgumentHelp("New name.", valueName: "name")) var name: String?
+        @Option(help: ArgumentHelp("New percent.", valueName: "percent")) var percent: String?
+        @OptionGroup var idempotency: IdempotencyOptions
+
+        func run(in session: Session) throws {
+            var params: JSONObject = ["code": .string(code)]
+            params.set("name", name)
+            params.set("percent", percent)
+            session.show(try session.callInTenant("tax_rate.update", params, idempotency: idempotency), leading: leading)
+        }
+    }
+}

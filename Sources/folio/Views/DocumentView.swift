@@ -1,0 +1,89 @@
+import FolioWire
+
+/// The human form of an invoice or a credit note: a header block, the lines table,
+/// the tax breakdown and a block of totals. Amounts are printed as received.
+enum DocumentView {
+    static func invoice(_ invoice: JSON) -> String {
+        let number = invoice["number"]?.stringValue
+        let title = number.map { "Invoice \($0)" } ?? "Draft invoice \(text(invoice, "id"))"
+        var status = text(invoice, "status")
+        if invoice["overdue"]?.boolValue == true { status += " (overdue)" }
+        var header: [(key: String, value: String)] = [
+            ("id", text(invoice, "id")),
+            ("status", status),
+            ("customer", "\(text(invoice, "customer_name")) (id \(text(invoice, "customer_id")))"),
+            ("currency", text(invoice, "currency")),
+            ("issue_date", text(invoice, "issue_date")),
+            ("due_date", text(invoice, "due_date")),
+            ("payment_terms_days", text(invoice, "payment_terms_days")),
+            ("po_number", text(invoice, "po_number")),
+            ("tax_rounding", text(invoice, "tax_rounding")),
+            ("notes", text(invoice, "notes")),
+        ]
+        if invoice["void_reason"]?.isNull == false { header.append(("void_reason", text(invoice, "void_reason"))) }
+        return sections(title, header, invoice, totals: ["subtotal", "tax_total", "total", "amount_paid", "credited",
+                                                         "balance_due"])
+    }
+
+    static func creditNote(_ note: JSON) -> String {
+        let header: [(key: String, value: String)] = [
+            ("id", text(note, "id")),
+            ("invoice", "\(text(note, "invoice_number")) (id \(text(note, "invoice_id")))"),
+            ("customer_id", text(note, "customer_id")),
+            ("currency", text(note, "currency")),
+            ("issue_date", text(note, "issue_date")),
+            ("reason", text(note, "reason")),
+            ("tax_rounding", text(note, "tax_rounding")),
+        ]
+        return sections("Credit note \(text(note, "number"))", header, note, totals: ["subtotal", "tax_total", "total"])
+    }
+
+    private static func sections(
+        _ title: String, _ header: [(key: String, value: String)], _ document: JSON, totals: [String]
+    ) -> String {
+        var parts = [title + "\n" + KeyValueBlock(pairs: header).render()]
+        if let lines = document["lines"]?.arrayValue { parts.append(linesTable(lines)) }
+        if let breakdown = document["tax_breakdown"]?.arrayValue, !breakdown.isEmpty {
+            parts.append(taxTable(breakdown))
+        }
+        let amounts = totals.filter { document[$0] != nil }.map { (key: $0, value: text(document, $0)) }
+        parts.append(KeyValueBlock(pairs: amounts, alignValuesRight: true).render())
+        return parts.joined(separator: "\n\n")
+    }
+
+    private static func linesTable(_ lines: [JSON]) -> String {
+        guard !lines.isEmpty else { return "no lines" }
+        let columns: [TextTable.ColumnFormat] = [
+            .init(title: "#", alignment: .right), .init(title: "DESCRIPTION"), .init(title: "QTY", alignment: .right),
+            .init(title: "UNIT PRICE", alignment: .right), .init(title: "TAX"), .init(title: "AMOUNT", alignment: .right),
+            .init(title: "LINE TAX", alignment: .right),
+        ]
+        let rows = lines.map { line in
+            [text(line, "line_no"), text(line, "description"), text(line, "qty"), text(line, "unit_price"),
+             taxLabel(code: line["tax_rate"], percent: line["tax_percent"]), text(line, "amount"), text(line, "tax")]
+        }
+        return TextTable(columns: columns, rows: rows).render()
+    }
+
+    private static func taxTable(_ breakdown: [JSON]) -> String {
+        let columns: [TextTable.ColumnFormat] = [
+            .init(title: "TAX"), .init(title: "TAXABLE", alignment: .right), .init(title: "TAX AMOUNT", alignment: .right),
+        ]
+        let rows = breakdown.map { group in
+            [taxLabel(code: group["code"], percent: group["percent"]), text(group, "taxable"), text(group, "tax")]
+        }
+        return TextTable(columns: columns, rows: rows).render()
+    }
+
+    /// "VAT19 19%", or "untaxed" for a line without a tax rate.
+    private static func taxLabel(code: JSON?, percent: JSON?) -> String {
+        guard let code = code?.stringValue else { return "untaxed" }
+        let rate = percent?.displayText ?? ""
+        return rate.isEmpty ? code : "\(code) \(rate)%"
+    }
+
+    private static func text(_ object: JSON, _ key: String) -> String {
+        let value = object[key]?.displayText ?? ""
+        return value.isEmpty ? "-" : value
+    }
+}
