@@ -16,7 +16,9 @@ public final class FolioConnection {
     private var readBuffer: [UInt8] = []
     private var readOffset = 0
 
-    public init(socketPath: String) throws {
+    /// Connects to the server's socket. With `receiveTimeout` (seconds), a response that
+    /// does not arrive in time fails with an I/O error instead of waiting forever.
+    public init(socketPath: String, receiveTimeout: Int? = nil) throws {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClientError.io("socket", errno: errno) }
         var address = sockaddr_un()
@@ -40,6 +42,10 @@ public final class FolioConnection {
             let e = errno
             close(fd)
             throw ClientError.connect(path: socketPath, errno: e)
+        }
+        if let receiveTimeout {
+            var limit = timeval(tv_sec: receiveTimeout, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         }
         self.fd = fd
     }
@@ -69,7 +75,8 @@ public final class FolioConnection {
     public func sendRaw(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            // MSG_NOSIGNAL: a closed peer is an error to report, not a SIGPIPE that kills the process.
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ClientError.io("write", errno: errno)
@@ -97,12 +104,12 @@ public final class FolioConnection {
     }
 
     /// Waits up to `timeoutMilliseconds` for the server to close the connection;
-    /// true when it did (end of file with nothing buffered).
+    /// true when it did (nothing more to read).
     public func waitForClose(timeoutMilliseconds: Int32) -> Bool {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&pfd, 1, timeoutMilliseconds) > 0 else { return false }
         var byte: UInt8 = 0
-        return read(fd, &byte, 1) == 0
+        return read(fd, &byte, 1) <= 0  // end of file, or reset by a peer that closed with unread input
     }
 
     private func readExactly(_ count: Int) throws -> [UInt8] {

@@ -6,7 +6,7 @@ import Testing
 
 /// The server outlives its database: restarts and outages answer -32011 (retryable)
 /// and recover without restarting foliod. Each test has a cluster of its own.
-@Suite struct DatabaseLifecycleTests {
+@Suite(.timeLimit(.minutes(5))) struct DatabaseLifecycleTests {
     @Test func postgresRestartUnderRunningServer() throws {
         let cluster = try PrivateCluster()
         let server = try ServerProcess(database: cluster.database, arguments: ["--pool-size", "4"])

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// Callers are identified by SO_PEERCRED: these tests run the real `folio` binary as other uids.
-@Suite(.enabled(if: TestEnvironment.isRoot, "needs root to act as other uids"))
+@Suite(.enabled(if: TestEnvironment.isRoot, "needs root to act as other uids"), .timeLimit(.minutes(5)))
 struct IdentityTests {
     let server = ServerProcess.shared
 

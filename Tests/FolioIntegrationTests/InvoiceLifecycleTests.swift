@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// Drafts, issuing, immutability, voiding and credit notes through the real server.
-@Suite struct InvoiceLifecycleTests {
+@Suite(.timeLimit(.minutes(5))) struct InvoiceLifecycleTests {
     let server = ServerProcess.shared
 
     private func setUp(_ prefix: String, currency: String = "EUR", settings: JSONObject = [:]) throws -> Invoicing {

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// Gapless numbering under concurrency, rollbacks and crashes.
-@Suite struct NumberingTests {
+@Suite(.timeLimit(.minutes(5))) struct NumberingTests {
     /// Installs, as superuser, a trigger that fails the issuing transaction after the number
     /// was assigned whenever the invoice's notes say so: the number must be given back.
     private func injectFailureAfterNumbering(_ tenant: String) throws {

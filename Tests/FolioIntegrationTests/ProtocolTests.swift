@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Framing and envelope rules of the contract, over a real socket to a real foliod.
-@Suite struct ProtocolTests {
+@Suite(.timeLimit(.minutes(5))) struct ProtocolTests {
     let server = ServerProcess.shared
 
     private func request(_ id: Int, _ method: String, _ params: JSONObject = [:]) -> JSON {

@@ -4,7 +4,7 @@ import FolioWire
 import Testing
 
 /// The contract's rounding rules, checked against amounts computed here with exact decimals.
-@Suite struct RoundingTests {
+@Suite(.timeLimit(.minutes(5))) struct RoundingTests {
     let server = ServerProcess.shared
 
     struct Case: Sendable, CustomTestStringConvertible {

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// SIGTERM: stop accepting, finish what is in flight, answer it, exit cleanly.
-@Suite struct ShutdownTests {
+@Suite(.timeLimit(.minutes(5))) struct ShutdownTests {
     @Test func sigtermDrainsInFlightRequests() throws {
         let server = try ServerProcess()
         let tenant = try server.makeTenant("drain")

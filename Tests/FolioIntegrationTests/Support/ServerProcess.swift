@@ -11,13 +11,29 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var process: Process?
 
     /// The server most tests share; it lives as long as the test process.
-    static let shared: ServerProcess = {
-        let server = try! ServerProcess()
-        atexit { ServerProcess.shared.process?.terminate() }
-        return server
+    static let shared = try! ServerProcess()
+
+    /// Every server still running, ended when the test process exits (deploy/test also
+    /// kills leftovers should the process die before that).
+    private static let running: Shared<[Int32]> = {
+        atexit { ServerProcess.running.value.forEach { kill($0, SIGKILL) } }
+        return Shared([])
+    }()
+
+    /// Brings the shared test database to the latest schema, once per test process.
+    private static let migrateSharedDatabase: Result<Void, TestFailure> = {
+        do {
+            let result = try ProcessRunner.run(TestEnvironment.foliod, [
+                "migrate", "--database", TestEnvironment.database, "--schema-dir", TestEnvironment.schemaDirectory,
+            ])
+            return result.status == 0 ? .success(()) : .failure(TestFailure("foliod migrate failed: \(result.stderr)"))
+        } catch {
+            return .failure(TestFailure("foliod migrate: \(error)"))
+        }
     }()
 
     init(database: String = TestEnvironment.database, arguments: [String] = []) throws {
+        if database == TestEnvironment.database { try Self.migrateSharedDatabase.get() }
         let directory = TestEnvironment.scratchDirectory()
         socketPath = directory + "/folio.sock"
         logPath = directory + "/foliod.log"
@@ -43,6 +59,8 @@ final class ServerProcess: @unchecked Sendable {
         process.standardError = logFile
         try process.run()
         self.process = process
+        let pid = process.processIdentifier
+        Self.running.update { $0.append(pid) }
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let connection = try? FolioConnection(socketPath: socketPath), (try? connection.call("system.ping")) != nil {
@@ -60,13 +78,14 @@ final class ServerProcess: @unchecked Sendable {
         guard let process else { return 0 }
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
+        Self.running.update { $0.removeAll { $0 == process.processIdentifier } }
         self.process = nil
         return process.terminationStatus
     }
 
     var pid: Int32 { process?.processIdentifier ?? 0 }
 
-    func connect() throws -> FolioConnection { try FolioConnection(socketPath: socketPath) }
+    func connect() throws -> FolioConnection { try FolioConnection(socketPath: socketPath, receiveTimeout: 60) }
 
     func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
