@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // C: libpq, Debian's libpq-dev.
@@ -41,6 +42,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // C: Cairo and Pango (PDF rendering), Debian's libpango1.0-dev and libcairo2-dev.
+        .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo",
+                       providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
+        // Documents: invoices and credit notes as PDF, HTML and plain text. No NIO, no server.
+        .target(name: "FolioRender", dependencies: [
+            "FolioWire", "CPangoCairo",
+            .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         // Client library: blocking socket client used by `folio`, benchmarks and tests.
         .target(name: "FolioClient", dependencies: ["FolioWire"]),
 
@@ -62,6 +71,7 @@ let package = Package(
 
         .testTarget(name: "FolioWireTests", dependencies: ["FolioWire"]),
         .testTarget(name: "FolioDomainTests", dependencies: ["FolioDomain"]),
+        .testTarget(name: "FolioRenderTests", dependencies: ["FolioRender", "FolioWire"]),
         .testTarget(name: "FolioIntegrationTests", dependencies: [
             "FolioClient", "FolioWire", "FolioDomain", "FolioPostgres",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

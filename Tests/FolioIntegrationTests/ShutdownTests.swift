@@ -29,7 +29,7 @@ import Testing
         let response = try client.receiveJSON()
         #expect(response["id"] == 1)
         #expect(response["result"]?["payment_terms_days"] == 21)
-        #expect(server.stop(signal: 0) == 0)  // already terminating: wait for a clean exit
+        #expect(server.stop(signal: 0) == 0)  // already terminating: wait for its clean exit
         let settings = try Database.column(db, "SELECT payment_terms_days::text FROM t_\(tenant).settings")
         #expect(settings == ["21"])
     }

@@ -90,9 +90,9 @@ import Testing
         // Every table and function of the tenant lives in its schema; the role reaches only that schema.
         let usable = try Database.column(db, """
             SELECT nspname FROM pg_namespace
-            WHERE has_schema_privilege($2, oid, 'USAGE') AND nspname NOT IN ('pg_catalog', 'information_schema', 'public')
+            WHERE has_schema_privilege($1, oid, 'USAGE') AND nspname NOT IN ('pg_catalog', 'information_schema', 'public')
               AND nspname NOT LIKE 'pg_toast%' AND nspname NOT LIKE 'pg_temp%'
-            """, [schema, try role(of: tenant, db)])
+            """, [try role(of: tenant, db)])
         #expect(usable == [schema])
     }
 }

@@ -8,7 +8,8 @@ final class ServerProcess: @unchecked Sendable {
     let logPath: String
     let database: String
     let extraArguments: [String]
-    private(set) var process: Process?
+    /// The running foliod's pid, 0 when stopped.
+    private(set) var pid: pid_t = 0
 
     /// The server most tests share; it lives as long as the test process.
     static let shared = try! ServerProcess()
@@ -42,48 +43,42 @@ final class ServerProcess: @unchecked Sendable {
         try start()
     }
 
-    deinit { process?.terminate() }
+    deinit { if pid != 0 { kill(pid, SIGKILL); _ = ProcessRunner.wait(pid) } }
 
     /// Starts foliod and waits until it answers a ping.
     func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.foliod)
-        process.arguments = ["serve", "--socket", socketPath, "--database", database, "--socket-mode", "0666",
-                             "--schema-dir", TestEnvironment.schemaDirectory, "--log-level", "debug"] + extraArguments
-        if !FileManager.default.fileExists(atPath: logPath) {
-            FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        let logFile = FileHandle(forWritingAtPath: logPath)!
-        logFile.seekToEndOfFile()
-        process.standardOutput = logFile
-        process.standardError = logFile
-        try process.run()
-        self.process = process
-        let pid = process.processIdentifier
+        let pid = try ProcessRunner.start([TestEnvironment.foliod, "serve", "--socket", socketPath, "--database", database,
+                                           "--socket-mode", "0666", "--schema-dir", TestEnvironment.schemaDirectory,
+                                           "--log-level", "debug"] + extraArguments, logPath: logPath)
+        self.pid = pid
         Self.running.update { $0.append(pid) }
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let connection = try? FolioConnection(socketPath: socketPath), (try? connection.call("system.ping")) != nil {
                 return
             }
-            guard process.isRunning else { break }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                self.pid = 0
+                break
+            }
             usleep(50_000)
         }
         throw TestFailure("foliod did not come up; log:\n\(log())")
     }
 
-    /// Sends a signal and waits for the process to end; returns its exit status.
+    /// Sends a signal (0: none, the process is already ending) and waits for the process
+    /// to end; returns its exit status.
     @discardableResult
     func stop(signal: Int32 = SIGTERM) -> Int32 {
-        guard let process else { return 0 }
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
-        Self.running.update { $0.removeAll { $0 == process.processIdentifier } }
-        self.process = nil
-        return process.terminationStatus
+        guard pid != 0 else { return 0 }
+        if signal != 0 { kill(pid, signal) }
+        let status = ProcessRunner.wait(pid)
+        let stopped = pid
+        Self.running.update { $0.removeAll { $0 == stopped } }
+        pid = 0
+        return status
     }
-
-    var pid: Int32 { process?.processIdentifier ?? 0 }
 
     func connect() throws -> FolioConnection { try FolioConnection(socketPath: socketPath, receiveTimeout: 60) }
 
