@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "FolioDomain", dependencies: ["FolioWire"]),
         // Server: socket listener, dispatcher, tenancy, migrations.
         .target(name: "FolioServer", dependencies: [
-            "FolioWire", "FolioDomain", "FolioPostgres", "CFolioSocket",
+            "FolioWire", "FolioDomain", "FolioPostgres", "FolioRender", "CFolioSocket",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 /// Every RPC method of Folio, in one table: its access rule, parameters and implementation.
 public enum MethodCatalog {
-    public static let all: [MethodSpec] = system + tenants + customers + items + taxRates + invoices + creditNotes + audit
+    public static let all: [MethodSpec] = system + tenants + customers + items + taxRates + invoices + creditNotes
+        + payments + reconciliation + disputes + reports + audit + transfers + documents
 
     private static let byName: [String: MethodSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
@@ -201,8 +202,123 @@ public enum MethodCatalog {
         ]),
     ]
 
+    static let allocation = ParamType.object([
+        .optional("invoice_id", .id),
+        .optional("number", .text(max: 64)),
+        .required("amount", money),
+    ])
+
+    static let payments: [MethodSpec] = [
+        method("payment.record", .tenant(.clerk), mutating: true, [
+            .required("customer_id", .id),
+            .required("amount", money),
+            .required("received_on", .date),
+            .required("method", .choice(["bank_transfer", "card", "cash", "cheque", "other"])),
+            .optional("reference", .text(max: 500)),
+            .optional("payer", .text(max: 200)),
+            .optional("currency", currency),
+            .optional("allocations", .array(of: allocation, min: 1, max: 1000)),
+        ]),
+        method("payment.get", .tenant(.viewer), [.required("id", .id)]),
+        method("payment.list", .tenant(.viewer), paging + [
+            .optional("customer_id", .id),
+            .optional("received_from", .date),
+            .optional("received_to", .date),
+        ]),
+        method("payment.allocate", .tenant(.clerk), mutating: true, [
+            .required("payment_id", .id),
+            .required("allocations", .array(of: allocation, min: 1, max: 1000)),
+        ]),
+        method("payment.refund", .tenant(.clerk), mutating: true, [
+            .required("payment_id", .id),
+            .optional("amount", money),
+            .required("reason", .text(max: 1000)),
+            .optional("refunded_on", .date),
+        ]),
+        method("discrepancy.list", .tenant(.viewer), paging + [
+            .optional("status", .choice(["open", "resolved"])),
+            .optional("customer_id", .id),
+        ]),
+        method("discrepancy.resolve", .tenant(.clerk), mutating: true, [
+            .required("id", .id),
+            .required("note", .text(max: 2000)),
+        ]),
+    ]
+
+    static let reconciliation: [MethodSpec] = [
+        method("reconcile.import", .tenant(.clerk), mutating: true, [
+            .required("csv", .text(max: 10_000_000)),
+            .optional("columns", .object([
+                .optional("date", .text(max: 100)),
+                .optional("amount", .text(max: 100)),
+                .optional("reference", .text(max: 100)),
+                .optional("payer", .text(max: 100)),
+            ])),
+            .optional("date_format", .choice(["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY"])),
+        ]),
+        method("reconcile.confirm", .tenant(.clerk), mutating: true, [
+            .required("statement_id", .id),
+            .optional("line_ids", .array(of: .id, min: 1, max: 100_000)),
+        ]),
+    ]
+
+    static let disputes: [MethodSpec] = [
+        method("invoice.dispute", .tenant(.clerk), mutating: true, invoiceRef + [.required("reason", .text(max: 2000))]),
+        method("invoice.resolve_dispute", .tenant(.clerk), mutating: true, invoiceRef + [
+            .required("resolution", .choice(["credited", "confirmed"])),
+            .optional("note", .text(max: 2000)),
+            .optional("credit_note_id", .id),
+        ]),
+        method("invoice.note", .tenant(.clerk), mutating: true, invoiceRef + [.required("text", .text(max: 4000))]),
+    ]
+
+    static let documentFormat = ParamType.choice(["pdf", "html", "text"])
+
+    static let documents: [MethodSpec] = [
+        MethodSpec(name: "invoice.render", access: .tenant(.viewer), mutating: false,
+                   fields: invoiceRef + [.required("format", documentFormat)], implementation: .rendering),
+        MethodSpec(name: "credit_note.render", access: .tenant(.viewer), mutating: false,
+                   fields: invoiceRef + [.required("format", documentFormat)], implementation: .rendering),
+        MethodSpec(name: "invoice.print_batch", access: .tenant(.viewer), mutating: false,
+                   fields: [.required("ids", .array(of: .id, min: 1, max: 500))], implementation: .rendering),
+    ]
+
+    static let period: [Field] = [.required("from", .date), .required("to", .date)]
+
+    static let reports: [MethodSpec] = [
+        method("report.aging", .tenant(.viewer), [.optional("as_of", .date)]),
+        method("report.outstanding", .tenant(.viewer), [.optional("customer_id", .id), .optional("as_of", .date)]),
+        method("report.statement", .tenant(.viewer), [.required("customer_id", .id)] + period),
+        method("report.sales", .tenant(.viewer), period + [.required("group_by", .choice(["day", "month", "customer", "item"]))]),
+        method("report.tax", .tenant(.viewer), period),
+        method("report.dso", .tenant(.viewer), [.optional("as_of", .date), .optional("days", .integer(min: 1, max: 3650))]),
+    ]
+
     static let audit: [MethodSpec] = [
         method("audit.verify", .tenant(.viewer)),
+        method("audit.log", .tenant(.viewer), paging + [
+            .optional("entity", .text(max: 64)),
+            .optional("entity_id", .id),
+            .optional("from", .date),
+            .optional("to", .date),
+        ]),
+    ]
+
+    static let transfers: [MethodSpec] = [
+        method("import.customers", .tenant(.clerk), mutating: true, [
+            .required("csv", .text(max: 10_000_000)),
+            .optional("columns", .object(["name", "email", "phone", "tax_id", "payment_terms_days", "notes",
+                                          "billing_line1", "billing_line2", "billing_city", "billing_region",
+                                          "billing_postal_code", "billing_country"].map { .optional($0, .text(max: 100)) })),
+        ]),
+        method("import.items", .tenant(.clerk), mutating: true, [
+            .required("csv", .text(max: 10_000_000)),
+            .optional("columns", .object(["sku", "name", "unit_price", "description", "tax_rate", "stock_qty"]
+                .map { .optional($0, .text(max: 100)) })),
+        ]),
+        method("export.invoices", .tenant(.viewer), period + [.optional("format", .choice(["csv", "json"]))]),
+        method("export.payments", .tenant(.viewer), period + [.optional("format", .choice(["csv", "json"]))]),
+        method("export.customers", .tenant(.viewer), [.optional("format", .choice(["csv", "json"]))]),
     ]
 }
 

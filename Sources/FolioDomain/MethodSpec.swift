@@ -6,6 +6,8 @@ public struct MethodSpec: Sendable {
     public enum Implementation: Sendable, Equatable {
         /// In the server process (system and tenant administration methods).
         case native
+        /// Documents rendered in the server from the tenant's data (PDF, HTML, text).
+        case rendering
         /// As one SQL function of the tenant schema, `name(p jsonb) RETURNS jsonb`.
         case sql(String)
     }

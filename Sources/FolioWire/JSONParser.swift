@@ -11,15 +11,18 @@ public struct JSONParser {
     public static let maximumDepth = 64
 
     public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(JSONParseError) -> JSON {
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-            var parser = JSONParser(buffer)
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            guard parser.index == buffer.count else { throw parser.error("trailing characters") }
-            return value
-        }
+        let result = Array(bytes).withUnsafeBytes { buffer in Result { () throws(JSONParseError) in try parse(buffer) } }
+        return try result.get()
+    }
+
+    /// Parses bytes in place (e.g. a network buffer) without copying them first.
+    public static func parse(_ buffer: UnsafeRawBufferPointer) throws(JSONParseError) -> JSON {
+        var parser = JSONParser(buffer.assumingMemoryBound(to: UInt8.self))
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == buffer.count else { throw parser.error("trailing characters") }
+        return value
     }
 
     public static func parse(_ text: String) throws(JSONParseError) -> JSON {

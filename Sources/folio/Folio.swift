@@ -15,7 +15,9 @@ struct Folio: ParsableCommand {
         subcommands: [
             CallCommand.self, PingCommand.self, WhoamiCommand.self,
             TenantCommand.self, CustomerCommand.self, ItemCommand.self, TaxCommand.self,
-            InvoiceCommand.self, CreditNoteCommand.self, AuditCommand.self,
+            InvoiceCommand.self, CreditNoteCommand.self, PaymentCommand.self, DiscrepancyCommand.self,
+            ReconcileCommand.self, DisputeCommand.self, ReportCommand.self, ImportCommand.self, ExportCommand.self,
+            AuditCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -18,12 +18,14 @@ final class Dispatcher: Sendable {
 
     let pool: PostgresPool
     let administration: TenantAdministration
+    let documents: DocumentRendering
     let errors: ErrorTranslation
     let version: String
 
     init(pool: PostgresPool, administration: TenantAdministration, logger: Logger, version: String) {
         self.pool = pool
         self.administration = administration
+        self.documents = DocumentRendering(pool: pool)
         self.errors = ErrorTranslation(logger: logger)
         self.version = version
     }
@@ -47,6 +49,9 @@ final class Dispatcher: Sendable {
             work = administration.run(spec, request.params, caller: caller, on: eventLoop)
         case .sql(let function):
             work = tenantCall(spec, function: function, request.params, caller: caller, on: eventLoop)
+        case .rendering:
+            let (enter, arguments) = tenantEntry(spec, request.params, caller: caller)
+            work = documents.run(spec, enter, arguments, on: eventLoop)
         }
         return .later(work.map { self.respond(request, .success($0)) }
             .recover { self.respond(request, .failure(self.errors.rpcError($0, method: spec.name))) })
@@ -62,18 +67,11 @@ final class Dispatcher: Sendable {
     private func tenantCall(
         _ spec: MethodSpec, function: String, _ params: JSONObject, caller: Caller, on eventLoop: EventLoop
     ) -> EventLoopFuture<Reply> {
-        guard case .tenant(let role) = spec.access, let tenant = params["tenant"]?.stringValue else {
-            return eventLoop.makeFailedFuture(RPCError.forbidden)
-        }
-        var arguments = params
-        arguments["tenant"] = nil
+        let (enter, entered) = tenantEntry(spec, params, caller: caller)
+        var arguments = entered
         let key = arguments["idempotency_key"]?.stringValue
         arguments["idempotency_key"] = nil
         let argumentText = JSONWriter.string(.object(arguments))
-        let enter = PostgresStatement(
-            "SELECT folio.enter($1::bigint, $2, $3, $4::boolean, $5)",
-            [String(caller.uid), tenant, role.rawValue, caller.isAdmin ? "t" : "f", spec.name],
-            prepareAs: "folio_enter")
         let call: PostgresStatement
         if let key {
             call = PostgresStatement("SELECT idempotent($1, $2, $3, $4::jsonb)::text",
@@ -85,6 +83,21 @@ final class Dispatcher: Sendable {
             let results = try db.pipeline([enter, call])
             return Reply.text(results[1].scalar ?? "null")
         }
+    }
+
+    /// The statement that enters the request's tenant (membership check, then the tenant's
+    /// role and schema for the rest of the transaction), and the params without `tenant`.
+    private func tenantEntry(_ spec: MethodSpec, _ params: JSONObject, caller: Caller) -> (PostgresStatement, JSONObject) {
+        let role: Role
+        if case .tenant(let needed) = spec.access { role = needed } else { role = .owner }
+        var arguments = params
+        let tenant = arguments["tenant"]?.stringValue ?? ""
+        arguments["tenant"] = nil
+        let enter = PostgresStatement(
+            "SELECT folio.enter($1::bigint, $2, $3, $4::boolean, $5)",
+            [String(caller.uid), tenant, role.rawValue, caller.isAdmin ? "t" : "f", spec.name],
+            prepareAs: "folio_enter")
+        return (enter, arguments)
     }
 
     private func respond(_ request: RPCRequest, _ outcome: Result<Reply, any Error>) -> [UInt8]? {

@@ -4,15 +4,14 @@ import FolioWire
 /// `folio invoice ...`: drafts, issuing, listing, voiding and crediting invoices.
 struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "invoice", abstract: "Create, edit, issue, show, list, void, credit and delete invoices.",
-        subcommands: [New.self, Edit.self, Issue.self, Show.self, List.self, Cancel.self, Credit.self, Delete.self])
+        commandName: "invoice", abstract: "Create, edit, issue, show, list, void, credit, note and delete invoices.",
+        subcommands: [New.self, Edit.self, Issue.self, Show.self, List.self, Cancel.self, Credit.self, Note.self,
+                      Delete.self])
 
     static let noun = Noun("invoice")
     static let listView = ListView(noun: noun, columns: [
         .init("ID", "id", .number), .init("NUMBER", "number"),
-        .init("STATUS") { invoice in
-            (invoice["status"]?.displayText ?? "") + (invoice["overdue"]?.boolValue == true ? " (overdue)" : "")
-        },
+        .init("STATUS", text: DocumentView.status),
         .init("CUSTOMER", "customer_name"), .init("ISSUED", "issue_date"), .init("DUE", "due_date"),
         .init("CURRENCY", "currency", .currency), .init("TOTAL", "total", .money),
         .init("BALANCE", "balance_due", .money),
@@ -158,6 +157,22 @@ struct InvoiceCommand: ParsableCommand {
             params.set("issue_date", date)
             session.show(try session.callInTenant("credit_note.create", params, idempotency: idempotency),
                          DocumentView.creditNote)
+        }
+    }
+
+    /// `folio invoice note ID|NUMBER TEXT`: adds a note to the invoice's history.
+    struct Note: FolioCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a note to an invoice's history.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: referenceHelp) var invoice: DocumentReference
+        @Argument(help: "The note.") var text: String
+        @OptionGroup var idempotency: IdempotencyOptions
+
+        func run(in session: Session) throws {
+            var params = invoice.params()
+            params["text"] = .string(text)
+            session.show(try session.callInTenant("invoice.note", params, idempotency: idempotency),
+                         DocumentView.invoice)
         }
     }
 

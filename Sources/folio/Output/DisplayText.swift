@@ -33,3 +33,11 @@ extension JSON {
         texts.filter { !$0.isEmpty }.joined(separator: ", ")
     }
 }
+
+extension JSON {
+    /// A member's display text for a "key: value" header, "-" when it is absent or empty.
+    func shown(_ key: String) -> String {
+        let value = self[key]?.displayText ?? ""
+        return value.isEmpty ? "-" : value
+    }
+}

@@ -37,7 +37,9 @@ struct ListView: Sendable {
     var noun: Noun
     var columns: [Column]
 
-    func render(_ items: [JSON]) -> String {
+    /// The table; `totals` (footer rows, e.g. the server's own totals) replace the sums
+    /// computed per currency.
+    func render(_ items: [JSON], totals given: [[String]]? = nil) -> String {
         guard !items.isEmpty else { return "no \(noun.plural)" }
         let formats = columns.map { column in
             TextTable.ColumnFormat(
@@ -45,8 +47,23 @@ struct ListView: Sendable {
                 alignment: column.role == .number || column.role == .money ? .right : .left,
                 ruled: column.role == .money)
         }
-        let rows = items.map { item in columns.map { $0.text(item) } }
-        return TextTable(columns: formats, rows: rows, footer: totals(rows)).render()
+        let rows = rows(items)
+        return TextTable(columns: formats, rows: rows, footer: given ?? totals(rows)).render()
+    }
+
+    /// Each object's cells.
+    func rows(_ items: [JSON]) -> [[String]] {
+        items.map { item in columns.map { $0.text(item) } }
+    }
+
+    /// A footer row made of an object of totals: "TOTAL", then each further column's text of it.
+    func totalsRow(_ totals: JSON) -> [String] {
+        ["TOTAL"] + columns.dropFirst().map { $0.text(totals) }
+    }
+
+    /// The table as CSV: the column titles, then one record per object (no totals).
+    func csv(_ items: [JSON]) -> String {
+        CSV.render([columns.map(\.title)] + rows(items))
     }
 
     /// One totals row per currency, in order of first appearance; none for a single row

@@ -20,3 +20,14 @@ extension Session {
         }
     }
 }
+
+extension Session {
+    /// Prints a report: JSON with `--json`, its main table as CSV with `--csv`, else as text.
+    func show(report result: JSON, _ view: ReportView, format: ReportFormatOptions) {
+        if format.csv && !options.json {
+            print(view.csv(result), terminator: "")
+        } else {
+            show(result, view.text)
+        }
+    }
+}

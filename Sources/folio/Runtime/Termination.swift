@@ -4,7 +4,8 @@ import FolioWire
 
 /// How the client ends when a command fails: a one-line message on standard error and
 /// an exit status scripts can tell apart. 1: the server answered with an error (or the
-/// command's own check failed); 2: the command line was wrong; 3: the server could not
+/// command's own check failed, or an output file could not be written); 2: the command
+/// line was wrong (including an input file that cannot be read); 3: the server could not
 /// be reached.
 enum Termination {
     static let serverError: Int32 = 1
@@ -19,6 +20,9 @@ enum Termination {
         case let error as ClientError:
             Platform.writeError("folio: \(error)\n")
             Platform.exit(unreachable)
+        case let error as FileError:
+            Platform.writeError("folio: \(error)\n")
+            Platform.exit(error.action == .read ? usageError : serverError)
         default:
             guard Folio.exitCode(for: error) == .validationFailure else { Folio.exit(withError: error) }
             Platform.writeError(Folio.fullMessage(for: error) + "\n")

@@ -1,16 +1,15 @@
 import FolioWire
 
 /// The human form of an invoice or a credit note: a header block, the lines table,
-/// the tax breakdown and a block of totals. Amounts are printed as received.
+/// the tax breakdown and a block of totals, then an invoice's open dispute and its
+/// events when the server sends them. Amounts are printed as received.
 enum DocumentView {
     static func invoice(_ invoice: JSON) -> String {
         let number = invoice["number"]?.stringValue
         let title = number.map { "Invoice \($0)" } ?? "Draft invoice \(text(invoice, "id"))"
-        var status = text(invoice, "status")
-        if invoice["overdue"]?.boolValue == true { status += " (overdue)" }
         var header: [(key: String, value: String)] = [
             ("id", text(invoice, "id")),
-            ("status", status),
+            ("status", status(invoice)),
             ("customer", "\(text(invoice, "customer_name")) (id \(text(invoice, "customer_id")))"),
             ("currency", text(invoice, "currency")),
             ("issue_date", text(invoice, "issue_date")),
@@ -21,9 +20,29 @@ enum DocumentView {
             ("notes", text(invoice, "notes")),
         ]
         if invoice["void_reason"]?.isNull == false { header.append(("void_reason", text(invoice, "void_reason"))) }
+        var more: [String] = []
+        if let dispute = invoice["dispute"], dispute.objectValue != nil {
+            more.append("Dispute\n" + KeyValueBlock(dispute, leading: ["reason", "opened_at", "opened_by"]).render())
+        }
+        if let events = invoice["events"]?.arrayValue, !events.isEmpty {
+            more.append("Events\n" + eventsView.render(events))
+        }
         return sections(title, header, invoice, totals: ["subtotal", "tax_total", "total", "amount_paid", "credited",
-                                                         "balance_due"])
+                                                         "balance_due"], more: more)
     }
+
+    /// An invoice's status with its conditions: "issued (overdue, disputed)".
+    static func status(_ invoice: JSON) -> String {
+        let conditions = [("overdue", "overdue"), ("disputed", "disputed")]
+            .filter { invoice[$0.0]?.boolValue == true }.map(\.1)
+        let status = invoice["status"]?.displayText ?? ""
+        return conditions.isEmpty ? status : "\(status) (\(conditions.joined(separator: ", ")))"
+    }
+
+    /// The invoice's history: notes, disputes and their resolution.
+    private static let eventsView = ListView(noun: Noun("event"), columns: [
+        .init("AT", "at"), .init("UID", "uid", .number), .init("KIND", "kind"), .init("TEXT", "text"),
+    ])
 
     static func creditNote(_ note: JSON) -> String {
         let header: [(key: String, value: String)] = [
@@ -39,7 +58,8 @@ enum DocumentView {
     }
 
     private static func sections(
-        _ title: String, _ header: [(key: String, value: String)], _ document: JSON, totals: [String]
+        _ title: String, _ header: [(key: String, value: String)], _ document: JSON, totals: [String],
+        more: [String] = []
     ) -> String {
         var parts = [title + "\n" + KeyValueBlock(pairs: header).render()]
         if let lines = document["lines"]?.arrayValue { parts.append(linesTable(lines)) }
@@ -48,7 +68,7 @@ enum DocumentView {
         }
         let amounts = totals.filter { document[$0] != nil }.map { (key: $0, value: text(document, $0)) }
         parts.append(KeyValueBlock(pairs: amounts, alignValuesRight: true).render())
-        return parts.joined(separator: "\n\n")
+        return (parts + more).joined(separator: "\n\n")
     }
 
     private static func linesTable(_ lines: [JSON]) -> String {
@@ -83,7 +103,6 @@ enum DocumentView {
     }
 
     private static func text(_ object: JSON, _ key: String) -> String {
-        let value = object[key]?.displayText ?? ""
-        return value.isEmpty ? "-" : value
+        object.shown(key)
     }
 }

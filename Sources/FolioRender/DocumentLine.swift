@@ -1,0 +1,25 @@
+import FolioWire
+
+/// One row of the lines table. Money and quantities stay the exact strings of the results.
+public struct DocumentLine: Sendable, Equatable {
+    public var description: String
+    public var quantity: String
+    public var unitPrice: String
+    /// The tax shown in the Tax column: `"19%"`, or the rate's code when no percent is known.
+    public var taxLabel: String
+    public var amount: String
+    public var tax: String
+
+    init(_ json: JSON) {
+        description = json["description"].displayText ?? ""
+        quantity = json["qty"].displayText ?? ""
+        unitPrice = json["unit_price"].displayText ?? ""
+        if let percent = json["tax_percent"].displayText {
+            taxLabel = percent + "%"
+        } else {
+            taxLabel = json["tax_rate"].displayText ?? ""
+        }
+        amount = json["amount"].displayText ?? ""
+        tax = json["tax"].displayText ?? ""
+    }
+}

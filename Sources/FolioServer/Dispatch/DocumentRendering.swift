@@ -1,0 +1,53 @@
+import FolioDomain
+import FolioPostgres
+import FolioRender
+import FolioWire
+import NIOCore
+
+/// Renders invoices and credit notes. The data comes from the tenant's own functions
+/// (one statement, under the tenant's role like any request); the rendering runs on the
+/// pool's worker thread, never on an event loop.
+struct DocumentRendering: Sendable {
+    let pool: PostgresPool
+
+    func run(_ spec: MethodSpec, _ enter: PostgresStatement, _ arguments: JSONObject, on eventLoop: EventLoop) -> EventLoopFuture<Reply> {
+        switch spec.name {
+        case "invoice.print_batch":
+            let ids = arguments["ids"]?.arrayValue ?? []
+            return pool.run(on: eventLoop) { db in
+                let documents = try ids.map { id in
+                    try fetch(db, enter, getter: "invoice_get", .object(["id": id]))
+                }
+                return pdf(try DocumentRenderer.pdf(documents))
+            }
+        default:
+            let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
+            var withoutFormat = arguments
+            withoutFormat["format"] = nil
+            let reference = withoutFormat
+            let getter = spec.name == "credit_note.render" ? "credit_note_get" : "invoice_get"
+            return pool.run(on: eventLoop) { db in
+                let rendered = try DocumentRenderer.render(try fetch(db, enter, getter: getter, .object(reference)), as: format)
+                return .json(["content_type": .string(rendered.contentType), "data_base64": .string(Base64.encode(rendered.bytes))])
+            }
+        }
+    }
+
+    private func pdf(_ bytes: [UInt8]) -> Reply {
+        .json(["content_type": "application/pdf", "data_base64": .string(Base64.encode(bytes))])
+    }
+
+    /// The document, its tenant and its customer, read in one statement after entering the tenant.
+    private func fetch(_ db: PostgresConnection, _ enter: PostgresStatement, getter: String, _ reference: JSON) throws -> InvoiceDocument {
+        let results = try db.pipeline([
+            enter,
+            PostgresStatement("""
+                SELECT d::text, tenant_get('{}')::text, customer_get(jsonb_build_object('id', (d->>'customer_id')::bigint))::text
+                FROM \(getter)($1::jsonb) AS d
+                """, [JSONWriter.string(reference)], prepareAs: "folio_render_\(getter)"),
+        ])
+        let row = results[1].rows[0]
+        func parse(_ text: String?) throws -> JSON { try JSONParser.parse(text ?? "null") }
+        return InvoiceDocument(invoice: try parse(row[0]), tenant: try parse(row[1]), customer: try parse(row[2]))
+    }
+}

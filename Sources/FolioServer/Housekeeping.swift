@@ -1,0 +1,36 @@
+import FolioPostgres
+import Logging
+import NIOCore
+
+/// Periodic maintenance: purges idempotency keys past their 7-day retention, in the
+/// control schema and in every tenant schema (each under its own role, like a request).
+struct Housekeeping: Sendable {
+    let pool: PostgresPool
+    let logger: Logger
+
+    /// Runs once now and then every `interval` until the event loop shuts down.
+    func schedule(on eventLoop: EventLoop, every interval: TimeAmount) {
+        eventLoop.scheduleRepeatedAsyncTask(initialDelay: .seconds(5), delay: interval) { _ in
+            runOnce(on: eventLoop).recover { error in
+                logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func runOnce(on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        pool.run(on: eventLoop) { db in
+            let purged = try db.query(PostgresStatement(
+                "DELETE FROM folio.idempotency_keys WHERE created_at < now() - interval '7 days'")).affectedRows
+            var total = purged
+            let tenants = try db.query(PostgresStatement("SELECT slug FROM folio.tenants ORDER BY id")).rows.compactMap { $0[0] }
+            for tenant in tenants {
+                let results = try db.pipeline([
+                    PostgresStatement("SELECT folio.enter(0, $1, 'owner', true, 'housekeeping')", [tenant]),
+                    PostgresStatement("SELECT idempotency_purge()"),
+                ])
+                total += Int(results[1].scalar ?? "0") ?? 0
+            }
+            if total > 0 { logger.info("purged expired idempotency keys", metadata: ["count": "\(total)"]) }
+        }
+    }
+}

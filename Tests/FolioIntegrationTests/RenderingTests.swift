@@ -1,0 +1,55 @@
+import FolioClient
+import FolioWire
+import Foundation
+import Testing
+
+/// invoice.render through the real server, read back from the PDF with pdftotext.
+@Suite(.timeLimit(.minutes(5))) struct RenderingTests {
+    let server = ServerProcess.shared
+
+    private func pdfText(_ result: JSON) throws -> String {
+        #expect(result["content_type"] == "application/pdf")
+        let data = Data(base64Encoded: result["data_base64"]?.stringValue ?? "") ?? Data()
+        let path = TestEnvironment.scratchDirectory() + "/doc.pdf"
+        try data.write(to: URL(fileURLWithPath: path))
+        return try ProcessRunner.run("/usr/bin/pdftotext", ["-layout", path, "-"]).stdout
+    }
+
+    @Test func invoiceAndCreditNoteRenderAsPDFHTMLAndText() throws {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("render"))
+        try inv.taxRate("VAT20", "20")
+        let customer = try inv.customer("Zoë Müller, Łódź")
+        let id = try inv.draft(customer: customer, [("Design work", "3", "150.00", "VAT20"), ("Hosting 東京都", "1", "20.00", nil)]).id
+        _ = try inv.issue(id)
+        let text = try pdfText(try inv.call("invoice.render", ["id": JSON(id), "format": "pdf"]))
+        for expected in ["INV-000001", "Zoë Müller, Łódź", "Design work", "Hosting 東京都", "470.00", "560.00"] {
+            #expect(text.contains(expected), "missing \(expected) in PDF text")
+        }
+        let html = try inv.call("invoice.render", ["number": "INV-000001", "format": "html"])
+        let htmlText = String(decoding: Data(base64Encoded: html["data_base64"]!.stringValue!)!, as: UTF8.self)
+        #expect(htmlText.contains("INV-000001"))
+        let plain = try inv.call("invoice.render", ["id": JSON(id), "format": "text"])
+        #expect(String(decoding: Data(base64Encoded: plain["data_base64"]!.stringValue!)!, as: UTF8.self).contains("560.00"))
+
+        let note = try inv.call("invoice.void", ["id": JSON(id), "reason": "cancelled order"])
+        let noteText = try pdfText(try inv.call("credit_note.render", ["id": note["id"]!, "format": "pdf"]))
+        #expect(noteText.contains("CN-000001"))
+        #expect(noteText.contains("cancelled order"))
+    }
+
+    @Test func batchPrintStartsEachInvoiceOnItsOwnPage() throws {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("batch"))
+        let customer = try inv.customer()
+        var ids: [JSON] = []
+        for i in 1...5 { ids.append(JSON(try inv.issue(try inv.draft(customer: customer, [("Job \(i)", "1", "10.00", nil)]).id).id)) }
+        let text = try pdfText(try inv.call("invoice.print_batch", ["ids": .array(ids)]))
+        let pages = text.split(separator: "\u{0C}").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        #expect(pages.count == 5)
+        for (i, page) in pages.enumerated() { #expect(page.contains(String(format: "INV-%06d", i + 1))) }
+    }
+
+    @Test func renderingAnUnknownInvoiceIsNotFound() throws {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("render"))
+        #expect(throws: RPCError.self) { try inv.call("invoice.render", ["id": 999, "format": "pdf"]) }
+    }
+}
