@@ -151,11 +151,6 @@ SELECT x.invoice_id, i.customer_id, i.currency, i.due_date,
 CREATE INDEX invoices_open_aging ON invoices (issue_date)
     INCLUDE (customer_id, currency, due_date, total, amount_paid, credited)
     WHERE status IN ('issued', 'sent', 'partially_paid');
--- Payments with credit left, per customer (customer_balances, payments_unapplied).
-CREATE INDEX payments_unapplied_customer ON payments (customer_id) INCLUDE (currency, unapplied) WHERE unapplied > 0;
--- Statements: credit notes and payments of a customer by date.
-CREATE INDEX credit_notes_customer_date ON credit_notes (customer_id, issue_date);
-CREATE INDEX payments_customer_date ON payments (customer_id, received_on);
 -- Sales and tax reports by credit note date.
 CREATE INDEX credit_notes_issue_date ON credit_notes (issue_date);
 -- audit.log filtered by entity, newest first.
@@ -625,19 +620,18 @@ END
 $$;
 
 -- More audit.verify checks, for audit_verify to append: an array of problems
--- {kind, entity, id, number, message} (at most 1000 per kind):
+-- {kind, entity, id, number, message} (at most 1000 per kind). amount_paid
+-- against allocations and payments against allocations and refunds are
+-- 0003's audit_verify checks (paid_mismatch, allocation_mismatch,
+-- payment_mismatch), not repeated here.
 --   balance      entity customer: per customer and currency, the open balance
 --                (sum of issued invoices' total - amount_paid - credited) against
 --                the documents (invoice totals - active allocations - credit notes);
---   allocations  entity invoice: amount_paid against its active allocations;
 --   ledger       entity invoice: amount_paid + credited against receivable_events
 --                (the dated ledger behind as-of reports);
 --   status       entity invoice: status disagreeing with the amounts (an open
---                status with nothing left to pay, paid/void with a balance);
---   allocation   entity payment: an allocation to another customer's invoice or
---                in another currency;
---   payment      entity payment: amount against active allocations + unapplied
---                + refunded, and refunded against its refunds;
+--                status with nothing left to pay, paid/void with a balance,
+--                partially_paid without payments, issued/sent with payments);
 --   tax_percent  entity tax_rate: one tax code priced with different percents on
 --                invoices issued on the same date;
 --   stock        entity item: a tracked item's stock_qty against its stock
@@ -676,28 +670,19 @@ BEGIN
       JOIN customers c ON c.id = x.customer_id;
     probs := probs || part;
 
-    -- Invoices: amount_paid against allocations, the ledger, status.
+    -- Invoices: the ledger, status.
     SELECT coalesce(jsonb_agg(jsonb_build_object('kind', y.kind, 'entity', 'invoice', 'id', y.id, 'number', y.number,
                                                  'message', y.message) ORDER BY y.id, y.kind), '[]')
       INTO part
       FROM (SELECT * FROM (
-            SELECT 'allocations' AS kind, i.id, i.number,
-                   format('amount_paid %s but its active allocations total %s', i.amount_paid, coalesce(a.total, 0)) AS message
-              FROM invoices i
-              LEFT JOIN (SELECT invoice_id, sum(amount) AS total FROM payment_allocations
-                          WHERE reversed_on IS NULL GROUP BY invoice_id) a ON a.invoice_id = i.id
-             WHERE i.amount_paid <> coalesce(a.total, 0)
-             ORDER BY i.id LIMIT 1000) q1
-            UNION ALL
-            SELECT * FROM (
-            SELECT 'ledger', i.id, i.number,
+            SELECT 'ledger' AS kind, i.id, i.number,
                    format('amount_paid %s + credited %s disagree with its receivable events, which total %s',
-                          i.amount_paid, i.credited, coalesce(e.total, 0))
+                          i.amount_paid, i.credited, coalesce(e.total, 0)) AS message
               FROM invoices i
               LEFT JOIN (SELECT invoice_id, sum(amount) AS total FROM receivable_events GROUP BY invoice_id) e
                 ON e.invoice_id = i.id
              WHERE i.amount_paid + i.credited <> coalesce(e.total, 0)
-             ORDER BY i.id LIMIT 1000) q2
+             ORDER BY i.id LIMIT 1000) q1
             UNION ALL
             SELECT * FROM (
             SELECT 'status', i.id, i.number,
@@ -708,35 +693,8 @@ BEGIN
                     AND i.total - i.amount_paid - i.credited <= 0)
                 OR (i.status IN ('paid', 'void') AND i.total - i.amount_paid - i.credited <> 0)
                 OR (i.status = 'partially_paid' AND i.amount_paid = 0)
-             ORDER BY i.id LIMIT 1000) q3) y;
-    probs := probs || part;
-
-    -- Payments: allocations to other customers or currencies; amounts.
-    SELECT coalesce(jsonb_agg(jsonb_build_object('kind', y.kind, 'entity', 'payment', 'id', y.id, 'number', NULL,
-                                                 'message', y.message) ORDER BY y.id, y.kind), '[]')
-      INTO part
-      FROM (SELECT * FROM (
-            SELECT DISTINCT ON (y.id) 'allocation' AS kind, y.id,
-                   format('payment of customer %s in %s is allocated to invoice %s of customer %s in %s',
-                          y.customer_id, y.currency, i.number, i.customer_id, i.currency) AS message
-              FROM payments y JOIN payment_allocations a ON a.payment_id = y.id JOIN invoices i ON i.id = a.invoice_id
-             WHERE i.customer_id <> y.customer_id OR i.currency <> y.currency
-             ORDER BY y.id LIMIT 1000) q1
-            UNION ALL
-            SELECT * FROM (
-            SELECT 'payment', y.id,
-                   format('amount %s but active allocations %s + unapplied %s + refunded %s = %s%s', y.amount,
-                          coalesce(a.total, 0), y.unapplied, y.refunded, coalesce(a.total, 0) + y.unapplied + y.refunded,
-                          CASE WHEN y.refunded <> coalesce(r.total, 0)
-                               THEN format('; refunded %s but its refunds total %s', y.refunded, coalesce(r.total, 0))
-                               ELSE '' END)
-              FROM payments y
-              LEFT JOIN LATERAL (SELECT sum(amount) AS total FROM payment_allocations
-                                  WHERE payment_id = y.id AND reversed_on IS NULL) a ON true
-              LEFT JOIN LATERAL (SELECT sum(amount) AS total FROM refunds WHERE payment_id = y.id) r ON true
-             WHERE y.amount <> coalesce(a.total, 0) + y.unapplied + y.refunded
-                OR y.refunded <> coalesce(r.total, 0)
-             ORDER BY y.id LIMIT 1000) q2) y;
+                OR (i.status IN ('issued', 'sent') AND i.amount_paid > 0)
+             ORDER BY i.id LIMIT 1000) q2) y;
     probs := probs || part;
 
     -- One tax code, several percents, same issue date.

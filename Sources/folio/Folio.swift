@@ -9,8 +9,9 @@ struct Folio: ParsableCommand {
         abstract: "Command-line client of the Folio invoicing server.",
         discussion: """
             Global options may stand anywhere on the command line. Exit status: 0 success, \
-            1 the server answered with an error (or audit verify found problems), 2 usage error, \
-            3 the server could not be reached.
+            1 the server answered with an error (or audit verify found problems, or an output file \
+            could not be written), 2 usage error (or an input file could not be read), 3 the server \
+            could not be reached.
             """,
         subcommands: [
             CallCommand.self, PingCommand.self, WhoamiCommand.self,

@@ -28,9 +28,10 @@ struct AuditCommand: ParsableCommand {
         }
     }
 
-    /// `folio audit log [--entity] [--id] [--from] [--to]`: who changed what, newest last.
+    /// `folio audit log [--entity] [--id] [--from] [--to]`: who changed what, newest first.
     struct Log: FolioCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the audit log: every change, who made it and when.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show the audit log: every change, who made it and when (newest first).")
         @OptionGroup(title: "Global Options") var global: GlobalOptions
         @Option(help: ArgumentHelp("Only changes of this kind of entity, e.g. invoice.", valueName: "entity"))
         var entity: String?
@@ -72,6 +73,7 @@ struct AuditCommand: ParsableCommand {
 
         private static func inline(_ value: JSON) -> String {
             switch value {
+            case .null: ""
             case .string(let text): text
             case .number(let text): text
             default: JSONWriter.string(value)

@@ -9,7 +9,7 @@ struct DiscrepancyCommand: ParsableCommand {
 
     static let noun = Noun("discrepancy", plural: "discrepancies")
     static let leading = ["id", "status", "kind", "payment_id", "invoice_id", "number", "customer_id", "amount",
-                          "message", "resolution_note", "resolved_by", "resolved_at", "created_at"]
+                          "currency", "message", "resolution_note", "resolved_by", "resolved_at", "created_at"]
 
     /// `folio discrepancy list [--status] [--customer]`: discrepancies as a table.
     struct List: FolioCommand {
@@ -27,6 +27,7 @@ struct DiscrepancyCommand: ParsableCommand {
                 .init("ID", "id", .number), .init("STATUS", "status"), .init("KIND", "kind"),
                 .init("PAYMENT", "payment_id", .number), .init("INVOICE", "number"),
                 .init("CUSTOMER", "customer_id", .number), .init("AMOUNT", "amount", .number),
+                .init("CURRENCY", "currency"),
                 .init("MESSAGE", "message"), .init("CREATED", "created_at"),
             ])
             session.show(list: try session.list("discrepancy.list", params, paging: paging, noun: noun), view)

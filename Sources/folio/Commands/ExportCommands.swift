@@ -63,7 +63,8 @@ extension Session {
             return
         }
         try Platform.writeFile(file, Array(text.utf8))
-        let count = csv.map(CSVRecords.dataRowCount) ?? result["items"]?.arrayValue?.count
+        let count = result["count"]?.int64Value.map(Int.init) ?? csv.map(CSVRecords.dataRowCount)
+            ?? result["items"]?.arrayValue?.count
         Platform.writeError("wrote \(count.map(noun.counted) ?? "\(text.utf8.count) bytes") to \(file)\n")
     }
 }

@@ -67,7 +67,8 @@ extension Session {
             let count = result["imported"]?.int64Value.map { noun.counted(Int($0)) }
                 ?? "\(result.shown("imported")) \(noun.plural)"
             let ids = result["ids"]?.arrayValue ?? []
-            return "imported \(count)" + (ids.isEmpty ? "" : " (ids \(ImportCommand.idRanges(ids)))")
+            let label = ids.count == 1 ? "id" : "ids"
+            return "imported \(count)" + (ids.isEmpty ? "" : " (\(label) \(ImportCommand.idRanges(ids)))")
         }
     }
 }

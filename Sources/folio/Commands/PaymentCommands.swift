@@ -103,7 +103,7 @@ struct PaymentCommand: ParsableCommand {
         @OptionGroup(title: "Global Options") var global: GlobalOptions
         @Argument(help: "The payment's id.") var id: Int64
         @Option(help: ArgumentHelp("Why it is refunded.", valueName: "text")) var reason: String
-        @Option(help: ArgumentHelp("Amount to refund (omitted: the server's default, a full refund).", valueName: "amount"))
+        @Option(help: ArgumentHelp("Amount to refund (default: all not yet refunded).", valueName: "amount"))
         var amount: String?
         @Option(help: ArgumentHelp("Refund date (default: today).", valueName: "yyyy-mm-dd")) var date: String?
         @OptionGroup var idempotency: IdempotencyOptions

@@ -39,18 +39,27 @@ struct ReconcileCommand: ParsableCommand {
             session.show(try session.callInTenant("reconcile.import", params, idempotency: idempotency), Self.statement)
         }
 
+        static let linesView = ListView(noun: Noun("statement line"), columns: [
+            .init("LINE", "id", .number), .init("ROW", "row", .number), .init("DATE", "date"),
+            .init("AMOUNT", "amount", .money), .init("REFERENCE", "reference"), .init("PAYER", "payer"),
+            .init("MATCH", text: match), .init("INVOICE", "number"), .init("CUSTOMER", "customer_name"),
+            .init("STATUS", "status"), .init("PAYMENT", "payment_id", .number),
+        ])
+
+        /// "unmatched (outgoing)": the match proposed and why, when the server says.
+        static func match(_ line: JSON) -> String {
+            let match = line["match"]?.displayText ?? ""
+            let reason = line["reason"]?.displayText ?? ""
+            return reason.isEmpty ? match : "\(match) (\(reason))"
+        }
+
         /// The proposed matches, the count of each kind of match, and how to confirm them.
         static func statement(_ result: JSON) -> String {
-            let view = ListView(noun: Noun("statement line"), columns: [
-                .init("LINE", "id", .number), .init("ROW", "row", .number), .init("DATE", "date"),
-                .init("AMOUNT", "amount", .money), .init("REFERENCE", "reference"), .init("PAYER", "payer"),
-                .init("MATCH", "match"), .init("INVOICE", "number"), .init("CUSTOMER", "customer_id", .number),
-                .init("STATUS", "status"),
-            ])
             let id = result.shown("statement_id")
+            let currency = result["currency"]?.displayText ?? ""
             return [
-                "Statement \(id)",
-                view.render(result["lines"]?.arrayValue ?? []),
+                "Statement \(id)" + (currency.isEmpty ? "" : " (\(currency))"),
+                linesView.render(result["lines"]?.arrayValue ?? []),
                 "Matches\n" + KeyValueBlock(result["counts"] ?? [:]).render(),
                 "Record the matches with: folio reconcile confirm \(id) [--line LINE]...",
             ].joined(separator: "\n\n")

@@ -18,9 +18,9 @@ struct ReportCommand: ParsableCommand {
         @OptionGroup var format: ReportFormatOptions
 
         static let view = ReportView(main: ListView(noun: Noun("customer"), columns: [
-            .init("ID", "customer_id", .number), .init("CUSTOMER", "name"), .init("CURRENT", "current", .money),
-            .init("1-30", "d1_30", .money), .init("31-60", "d31_60", .money), .init("61-90", "d61_90", .money),
-            .init("90+", "d90_plus", .money), .init("TOTAL", "total", .money),
+            .init("ID", "customer_id", .number), .init("CUSTOMER", "name"), .init("CURRENCY", "currency", .currency),
+            .init("CURRENT", "current", .money), .init("1-30", "d1_30", .money), .init("31-60", "d31_60", .money),
+            .init("61-90", "d61_90", .money), .init("90+", "d90_plus", .money), .init("TOTAL", "total", .money),
         ]))
 
         func run(in session: Session) throws {
@@ -39,11 +39,19 @@ struct ReportCommand: ParsableCommand {
         var asOf: String?
         @OptionGroup var format: ReportFormatOptions
 
+        /// One row per invoice, under its customer's name.
+        static let view = ReportView(main: ListView(noun: InvoiceCommand.noun, columns: [
+            .init("CUSTOMER", "name"), .init("INVOICE", "number"), .init("ISSUED", "issue_date"),
+            .init("DUE", "due_date"), .init("DAYS OVERDUE", "days_overdue", .number),
+            .init("CURRENCY", "currency", .currency), .init("TOTAL", "total", .money),
+            .init("BALANCE DUE", "balance_due", .money),
+        ]), nested: "invoices")
+
         func run(in session: Session) throws {
             var params = JSONObject()
             params.set("customer_id", customer)
             params.set("as_of", asOf)
-            try session.report("report.outstanding", params, ReportView(), format: format)
+            try session.report("report.outstanding", params, Self.view, format: format)
         }
     }
 

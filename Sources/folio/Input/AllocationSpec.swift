@@ -14,7 +14,7 @@ struct AllocationSpec {
         guard parts.count >= 2 else { throw ValidationError("expected INVOICE:AMOUNT, got '\(text)'") }
         let invoice = parts.dropLast().joined(separator: ":")
         guard let reference = DocumentReference(argument: invoice) else {
-            throw ValidationError("INVOICE must be an invoice's id or number, got an empty value in '\(text)'")
+            throw ValidationError("INVOICE is missing in '\(text)'")
         }
         guard let amount = parts.last, !amount.isEmpty else {
             throw ValidationError("AMOUNT is missing in '\(text)'")

@@ -22,7 +22,7 @@ struct ColumnMapping {
 
     /// The `columns` param: `{field: header, ...}`, nil when no mapping was given.
     static func json(_ mappings: [ColumnMapping]) -> JSON? {
-        guard !mappings.isEmpty else { return nil }
+        guard !mappings.isEmpty else { return Optional.none }
         var columns = JSONObject()
         for mapping in mappings { columns[mapping.field] = .string(mapping.header) }
         return .object(columns)

@@ -10,8 +10,9 @@ struct AllocationOptions: ParsableArguments {
     @Option(name: .customLong("allocate"), help: help, transform: AllocationSpec.parse)
     var allocations: [AllocationSpec] = []
 
-    /// The `allocations` param, or nil when none were given.
+    /// The `allocations` param, or nil when none were given (not JSON null: the param is left out).
     var json: JSON? {
-        allocations.isEmpty ? nil : AllocationSpec.json(allocations)
+        guard !allocations.isEmpty else { return Optional.none }
+        return AllocationSpec.json(allocations)
     }
 }

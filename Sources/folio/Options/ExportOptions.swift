@@ -3,7 +3,7 @@ import FolioWire
 
 /// The format of an export and where it goes.
 struct ExportOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("csv or json (server default: csv).", valueName: "format"))
+    @Option(help: ArgumentHelp("csv (default) or json.", valueName: "format"))
     var format: String?
     @Option(
         name: [.customShort("o"), .customLong("output")],

@@ -56,9 +56,17 @@ struct ListView: Sendable {
         items.map { item in columns.map { $0.text(item) } }
     }
 
-    /// A footer row made of an object of totals: "TOTAL", then each further column's text of it.
+    /// A footer row made of an object of totals: each column's text of it, "TOTAL" in the first
+    /// column that is not the currency.
     func totalsRow(_ totals: JSON) -> [String] {
-        ["TOTAL"] + columns.dropFirst().map { $0.text(totals) }
+        var row = columns.map { $0.text(totals) }
+        if !row.isEmpty { row[labelColumn] = "TOTAL" }
+        return row
+    }
+
+    /// Where a totals row says "TOTAL": the first column, unless that holds the currency.
+    private var labelColumn: Int {
+        columns.count > 1 && columns[0].role == .currency ? 1 : 0
     }
 
     /// The table as CSV: the column titles, then one record per object (no totals).
@@ -86,8 +94,8 @@ struct ListView: Sendable {
         }
         return currencies.map { currency in
             columns.indices.map { i in
-                if i == 0 { return "TOTAL" }
                 if i == currencyColumn { return currency }
+                if i == labelColumn { return "TOTAL" }
                 return sums[currency]?[i]?.text ?? ""
             }
         }

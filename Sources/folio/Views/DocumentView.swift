@@ -1,8 +1,9 @@
 import FolioWire
 
 /// The human form of an invoice or a credit note: a header block, the lines table,
-/// the tax breakdown and a block of totals, then an invoice's open dispute and its
-/// events when the server sends them. Amounts are printed as received.
+/// the tax breakdown and a block of totals, then an invoice's open dispute, the payments
+/// allocated to it and its events when the server sends them. Amounts are printed as
+/// received.
 enum DocumentView {
     static func invoice(_ invoice: JSON) -> String {
         let number = invoice["number"]?.stringValue
@@ -24,6 +25,9 @@ enum DocumentView {
         if let dispute = invoice["dispute"], dispute.objectValue != nil {
             more.append("Dispute\n" + KeyValueBlock(dispute, leading: ["reason", "opened_at", "opened_by"]).render())
         }
+        if let allocations = invoice["allocations"]?.arrayValue, !allocations.isEmpty {
+            more.append("Payments\n" + allocationsView.render(allocations))
+        }
         if let events = invoice["events"]?.arrayValue, !events.isEmpty {
             more.append("Events\n" + eventsView.render(events))
         }
@@ -33,16 +37,30 @@ enum DocumentView {
 
     /// An invoice's status with its conditions: "issued (overdue, disputed)".
     static func status(_ invoice: JSON) -> String {
-        let conditions = [("overdue", "overdue"), ("disputed", "disputed")]
-            .filter { invoice[$0.0]?.boolValue == true }.map(\.1)
+        let conditions = ["overdue", "disputed"].filter { invoice[$0]?.boolValue == true }
         let status = invoice["status"]?.displayText ?? ""
         return conditions.isEmpty ? status : "\(status) (\(conditions.joined(separator: ", ")))"
     }
 
+    /// The payments allocated to the invoice (reversed ones included).
+    private static let allocationsView = ListView(noun: Noun("payment"), columns: [
+        .init("PAYMENT", "payment_id", .number), .init("AMOUNT", "amount", .money), .init("ALLOCATED", "allocated_on"),
+        .init("REVERSED", "reversed_on"),
+    ])
+
     /// The invoice's history: notes, disputes and their resolution.
     private static let eventsView = ListView(noun: Noun("event"), columns: [
-        .init("AT", "at"), .init("UID", "uid", .number), .init("KIND", "kind"), .init("TEXT", "text"),
+        .init("AT", "at"), .init("UID", "uid", .number), .init("KIND", "kind"), .init("TEXT", text: eventText),
     ])
+
+    /// An event's text; a resolved dispute's also says how: "... [credited, credit note 4]".
+    private static func eventText(_ event: JSON) -> String {
+        let text = event["text"]?.displayText ?? ""
+        var outcome = [event["resolution"]?.displayText ?? ""]
+        if let note = event["credit_note_id"], !note.isNull { outcome.append("credit note \(note.displayText)") }
+        let how = outcome.filter { !$0.isEmpty }.joined(separator: ", ")
+        return how.isEmpty ? text : text.isEmpty ? "[\(how)]" : "\(text) [\(how)]"
+    }
 
     static func creditNote(_ note: JSON) -> String {
         let header: [(key: String, value: String)] = [

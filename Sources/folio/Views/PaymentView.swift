@@ -1,11 +1,11 @@
 import FolioWire
 
-/// The human form of a payment: a header block, its allocations to invoices and the
-/// discrepancies found when it was recorded, set off with "!" (in red on a terminal).
-/// Amounts are printed as received.
+/// The human form of a payment: a header block, its allocations to invoices, its
+/// refunds, and its discrepancies, set off with "!" (in red on a terminal) while one is
+/// still open. Amounts are printed as received.
 enum PaymentView {
     static func payment(_ payment: JSON) -> String {
-        let header: [(key: String, value: String)] = [
+        var header: [(key: String, value: String)] = [
             ("id", payment.shown("id")),
             ("customer", "\(payment.shown("customer_name")) (id \(payment.shown("customer_id")))"),
             ("amount", "\(payment.shown("amount")) \(payment["currency"]?.displayText ?? "")"),
@@ -15,10 +15,16 @@ enum PaymentView {
             ("payer", payment.shown("payer")),
             ("unapplied", payment.shown("unapplied")),
             ("refunded", payment.shown("refunded")),
-            ("created_at", payment.shown("created_at")),
         ]
+        if payment["statement_line_id"]?.isNull == false {
+            header.append(("statement_line", payment.shown("statement_line_id")))
+        }
+        header.append(("created_at", payment.shown("created_at")))
         var parts = ["Payment \(payment.shown("id"))\n" + KeyValueBlock(pairs: header).render()]
         parts.append(allocationsView.render(payment["allocations"]?.arrayValue ?? []))
+        if let refunds = payment["refunds"]?.arrayValue, !refunds.isEmpty {
+            parts.append("Refunds\n" + refundsView.render(refunds))
+        }
         if let found = payment["discrepancies"]?.arrayValue, !found.isEmpty { parts.append(discrepancies(found)) }
         return parts.joined(separator: "\n\n")
     }
@@ -28,16 +34,25 @@ enum PaymentView {
         .init("AMOUNT", "amount", .money), .init("ALLOCATED", "allocated_on"), .init("REVERSED", "reversed_on"),
     ])
 
+    private static let refundsView = ListView(noun: Noun("refund"), columns: [
+        .init("ID", "id", .number), .init("DATE", "refunded_on"), .init("AMOUNT", "amount", .money),
+        .init("REASON", "reason"),
+    ])
+
     private static let discrepancyNoun = Noun("discrepancy", plural: "discrepancies")
 
-    /// "! 2 discrepancies ..." and their table, every line marked.
+    /// The discrepancies as a table; while one is open, under a "! N DISCREPANCIES" title
+    /// with every line marked.
     private static func discrepancies(_ found: [JSON]) -> String {
         let view = ListView(noun: discrepancyNoun, columns: [
-            .init("KIND", "kind"), .init("INVOICE", "number"), .init("INVOICE ID", "invoice_id", .number),
-            .init("AMOUNT", "amount", .number),
+            .init("ID", "id", .number), .init("KIND", "kind"), .init("INVOICE", "number"),
+            .init("AMOUNT", "amount", .number), .init("STATUS", "status"), .init("MESSAGE", "message"),
         ])
-        let title = "\(discrepancyNoun.counted(found.count).uppercased()), see: folio discrepancy list --status open"
-        let lines = ([title] + view.render(found).split(separator: "\n").map(String.init)).map { "! " + $0 }
+        let table = view.render(found)
+        let open = found.filter { $0["status"]?.stringValue != "resolved" }.count
+        guard open > 0 else { return "Discrepancies (resolved)\n" + table }
+        let title = "\(discrepancyNoun.counted(open).uppercased()) OPEN, see: folio discrepancy list --status open"
+        let lines = ([title] + table.split(separator: "\n").map(String.init)).map { "! " + $0 }
         return Warning.highlighted(lines.joined(separator: "\n"))
     }
 }

@@ -2,33 +2,43 @@ import FolioWire
 
 /// The human and CSV forms of a report. A report is an object: its scalar members are
 /// shown as "key: value" lines, its object members as titled blocks and its arrays of
-/// objects as tables. The first such array is the main table, the one `--csv` prints;
-/// a `totals` object becomes its totals row, otherwise money columns are summed per
-/// currency. Amounts are printed as received.
+/// objects as tables. The first array is the main table, the one `--csv` prints. Its
+/// totals rows come from the report's `totals_by_currency` (one per currency) or
+/// `totals`; without those, money columns are summed per currency. Amounts are printed
+/// as received.
 struct ReportView {
     /// The main table's columns; nil derives them from the rows.
     var main: ListView?
+    /// A member of each main-table row holding an array that is listed instead, each
+    /// element with its parent's other members (a customer's invoices).
+    var nested: String?
 
-    init(main: ListView? = nil) {
+    init(main: ListView? = nil, nested: String? = nil) {
         self.main = main
+        self.nested = nested
     }
+
+    /// Members that only serve as the main table's totals rows.
+    private static let totalsKeys: Set = ["totals", "totals_by_currency"]
 
     func text(_ report: JSON) -> String {
         guard let object = report.objectValue else { return report.displayText }
         let mainKey = Self.mainTableKey(object)
-        let totals = object["totals"].flatMap { $0.objectValue == nil ? nil : $0 }
-        let tableCount = object.filter { Self.isTable($0.value) }.count
+        let tables = object.filter { $0.key == mainKey || Self.isSection($0.value) && !Self.totalsKeys.contains($0.key) }
         var scalars: [(key: String, value: String)] = []
         var sections: [String] = []
         for member in object {
-            if Self.isTable(member.value) {
+            if member.key == mainKey {
+                let rows = mainRows(member.value)
+                let view = mainView(member.key, rows)
+                let table = view.render(rows, totals: Self.footer(object, view, rows))
+                sections.append(tables.count > 1 ? Self.heading(member.key) + "\n" + table : table)
+            } else if mainKey != nil, Self.totalsKeys.contains(member.key) {
+                continue
+            } else if Self.isSection(member.value) {
                 let items = member.value.arrayValue ?? []
-                let view = view(for: member.key, items, isMain: member.key == mainKey)
-                let footer = member.key == mainKey ? totals.map { [view.totalsRow($0)] } : nil
-                let table = view.render(items, totals: footer)
-                sections.append(tableCount > 1 ? Self.heading(member.key) + "\n" + table : table)
+                sections.append(Self.heading(member.key) + "\n" + Self.derivedView(member.key, items).render(items))
             } else if member.value.objectValue != nil {
-                if member.key == "totals", mainKey != nil { continue }
                 sections.append(Self.heading(member.key) + "\n" + KeyValueBlock(member.value).render())
             } else {
                 scalars.append((key: member.key, value: report.shown(member.key)))
@@ -42,25 +52,51 @@ struct ReportView {
     func csv(_ report: JSON) -> String {
         let object = report.objectValue ?? [:]
         guard let key = Self.mainTableKey(object) else {
-            let scalars = object.filter { !Self.isTable($0.value) && $0.value.objectValue == nil }
+            let scalars = object.filter { $0.value.arrayValue == nil && $0.value.objectValue == nil }
             return CSV.render([scalars.map(\.key), scalars.map(\.value.displayText)])
         }
-        let items = object[key]?.arrayValue ?? []
-        return view(for: key, items, isMain: true).csv(items)
+        let rows = mainRows(object[key] ?? [])
+        return mainView(key, rows).csv(rows)
     }
 
-    private func view(for key: String, _ items: [JSON], isMain: Bool) -> ListView {
-        if isMain, let main { return main }
-        return Self.derivedView(key, items)
+    private func mainView(_ key: String, _ rows: [JSON]) -> ListView {
+        main ?? Self.derivedView(key, rows)
     }
 
-    /// The first member that is an array of objects.
+    /// The main table's rows, nested arrays spread out.
+    private func mainRows(_ value: JSON) -> [JSON] {
+        let items = value.arrayValue ?? []
+        guard let nested else { return items }
+        return items.flatMap { parent -> [JSON] in
+            let inherited = parent.objectValue?.members.filter { $0.key != nested } ?? []
+            return (parent[nested]?.arrayValue ?? []).map { child in
+                var row = JSONObject(inherited)
+                for member in child.objectValue ?? [:] { row[member.key] = member.value }
+                return .object(row)
+            }
+        }
+    }
+
+    /// The server's totals as footer rows; none when every row is a currency's own total;
+    /// nil to let the table sum its money columns.
+    private static func footer(_ report: JSONObject, _ view: ListView, _ rows: [JSON]) -> [[String]]? {
+        if let totals = report["totals_by_currency"]?.arrayValue { return totals.map(view.totalsRow) }
+        if let totals = report["totals"], totals.objectValue != nil { return [view.totalsRow(totals)] }
+        if let currency = view.columns.first(where: { $0.role == .currency }) {
+            let currencies = rows.map(currency.text)
+            if Set(currencies).count == currencies.count { return [] }
+        }
+        return nil
+    }
+
+    /// The first member that is an array of objects (or an empty array).
     private static func mainTableKey(_ object: JSONObject) -> String? {
-        object.first { isTable($0.value) }?.key
+        object.first { $0.value.arrayValue?.allSatisfy { $0.objectValue != nil } == true }?.key
     }
 
-    private static func isTable(_ value: JSON) -> Bool {
-        guard let elements = value.arrayValue else { return false }
+    /// A non-empty array of objects: a table of its own.
+    private static func isSection(_ value: JSON) -> Bool {
+        guard let elements = value.arrayValue, !elements.isEmpty else { return false }
         return elements.allSatisfy { $0.objectValue != nil }
     }
 
@@ -81,7 +117,7 @@ struct ReportView {
     }
 
     /// Money (decimal strings) is right-aligned and summed, other numbers right-aligned;
-    /// ids, numbers, balances and rates are never summed.
+    /// ids, numbers, balances, rates and DSO figures are never summed.
     private static func role(of key: String, in items: [JSON]) -> ListView.Column.Role {
         if key == "currency" { return .currency }
         let values = items.compactMap { $0[key] }.filter { !$0.isNull }
@@ -91,7 +127,7 @@ struct ReportView {
         return isAdditive(key) ? .money : .number
     }
 
-    private static let nonAdditive: Set = ["id", "number", "balance", "running_balance", "opening_balance",
+    private static let nonAdditive: Set = ["id", "key", "number", "balance", "running_balance", "opening_balance",
                                             "closing_balance", "percent", "rate", "tax_percent", "dso", "days"]
 
     private static func isAdditive(_ key: String) -> Bool {
