@@ -63,17 +63,20 @@ $$;
 -- as "INV {seq}"). An invoice is named by a reference when its upper-cased
 -- number is one of these (a whole-token, case-insensitive match).
 CREATE FUNCTION reference_tokens(ref text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    WITH w AS (
-        SELECT x.o, x.t
-          FROM regexp_split_to_table(upper(coalesce(ref, '')), '[\s,;()\[\]{}"''<>|]+') WITH ORDINALITY AS x(t, o)
-         WHERE x.t <> ''),
-    c AS (
-        SELECT w.t FROM w
-        UNION SELECT btrim(w.t, '.:#!?*') FROM w
-        UNION SELECT btrim(s.s, '.:#!?*') FROM w, regexp_split_to_table(w.t, '[/+&:=#]') AS s(s)
-        UNION SELECT w.t || ' ' || w2.t FROM w JOIN w w2 ON w2.o = w.o + 1)
-    SELECT coalesce(array_agg(c.t ORDER BY c.t), '{}') FROM c WHERE c.t <> '' AND length(c.t) <= 64
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    w text[];
+BEGIN
+    IF ref IS NULL THEN RETURN '{}'; END IF;
+    w := array_remove(regexp_split_to_array(upper(ref), '[\s,;()\[\]{}"''<>|]+'), '');
+    IF w = '{}' THEN RETURN '{}'; END IF;
+    RETURN (SELECT coalesce(array_agg(DISTINCT c.t), '{}')
+              FROM (SELECT x.t FROM unnest(w) AS x(t)
+                    UNION ALL SELECT btrim(x.t, '.:#!?*') FROM unnest(w) AS x(t)
+                    UNION ALL SELECT btrim(s.s, '.:#!?*') FROM unnest(w) AS x(t), regexp_split_to_table(x.t, '[/+&:=#]') AS s(s)
+                    UNION ALL SELECT w[k] || ' ' || w[k + 1] FROM generate_series(1, cardinality(w) - 1) AS k) c
+             WHERE c.t <> '' AND length(c.t) <= 64);
+END
 $$;
 
 -- Invoice numbers are looked up case-insensitively (references, statements).
@@ -85,10 +88,13 @@ CREATE INDEX customers_name_lower ON customers (lower(name));
 
 -- Ids of the invoices (any customer, any status) a reference names.
 CREATE FUNCTION reference_invoice_ids(ref text) RETURNS bigint[]
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(array_agg(i.id ORDER BY i.id), '{}')
-      FROM invoices i
-     WHERE ref IS NOT NULL AND upper(i.number) = ANY (reference_tokens(ref))
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    toks text[] := reference_tokens(ref);
+BEGIN
+    IF toks = '{}' THEN RETURN '{}'; END IF;
+    RETURN (SELECT coalesce(array_agg(i.id ORDER BY i.id), '{}') FROM invoices i WHERE upper(i.number) = ANY (toks));
+END
 $$;
 
 -------------------------------------------------------------------------------
@@ -328,22 +334,24 @@ $$;
 -- created_at}], discrepancies: [discrepancy objects], statement_line_id,
 -- created_at}.
 CREATE FUNCTION payment_json(pm payments) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+DECLARE m int := minor_units(pm.currency);
+BEGIN
+    RETURN jsonb_build_object(
         'id', pm.id, 'customer_id', pm.customer_id,
         'customer_name', (SELECT c.name FROM customers c WHERE c.id = pm.customer_id),
-        'amount', money_text(pm.amount, x.m), 'currency', pm.currency, 'received_on', date_text(pm.received_on),
+        'amount', money_text(pm.amount, m), 'currency', pm.currency, 'received_on', date_text(pm.received_on),
         'method', pm.method, 'reference', pm.reference, 'payer', pm.payer,
         'allocations', coalesce((
             SELECT jsonb_agg(jsonb_build_object('id', a.id, 'invoice_id', a.invoice_id, 'number', i.number,
-                                                'amount', money_text(a.amount, x.m),
+                                                'amount', money_text(a.amount, m),
                                                 'allocated_on', date_text(a.allocated_on),
                                                 'reversed_on', date_text(a.reversed_on)) ORDER BY a.id)
               FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id
              WHERE a.payment_id = pm.id), '[]'),
-        'unapplied', money_text(pm.unapplied, x.m), 'refunded', money_text(pm.refunded, x.m),
+        'unapplied', money_text(pm.unapplied, m), 'refunded', money_text(pm.refunded, m),
         'refunds', coalesce((
-            SELECT jsonb_agg(jsonb_build_object('id', r.id, 'amount', money_text(r.amount, x.m),
+            SELECT jsonb_agg(jsonb_build_object('id', r.id, 'amount', money_text(r.amount, m),
                                                 'refunded_on', date_text(r.refunded_on), 'reason', r.reason,
                                                 'created_at', ts_text(r.created_at)) ORDER BY r.id)
               FROM refunds r WHERE r.payment_id = pm.id), '[]'),
@@ -352,13 +360,15 @@ LANGUAGE sql STABLE AS $$
               FROM discrepancies d LEFT JOIN invoices i ON i.id = d.invoice_id
              WHERE d.payment_id = pm.id), '[]'),
         'statement_line_id', pm.statement_line_id,
-        'created_at', ts_text(pm.created_at))
-      FROM (SELECT minor_units(pm.currency) AS m) x
+        'created_at', ts_text(pm.created_at));
+END
 $$;
 
 CREATE FUNCTION payment_json(p_id bigint) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT payment_json(pm) FROM payments pm WHERE pm.id = p_id
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT payment_json(pm) FROM payments pm WHERE pm.id = p_id);
+END
 $$;
 
 -------------------------------------------------------------------------------

@@ -58,9 +58,6 @@ CREATE TABLE receivable_events (
     source       text NOT NULL CHECK (source IN ('allocation', 'credit_note')),
     source_id    bigint NOT NULL
 );
-CREATE INDEX receivable_events_span ON receivable_events USING gist (span)
-    INCLUDE (invoice_id, customer_id, currency, due_date, amount) WHERE NOT isempty(span);
-CREATE INDEX receivable_events_invoice ON receivable_events (invoice_id);
 
 CREATE TRIGGER receivable_events_append_only BEFORE UPDATE OR DELETE ON receivable_events
     FOR EACH ROW EXECUTE FUNCTION append_only();
@@ -146,10 +143,14 @@ SELECT x.invoice_id, i.customer_id, i.currency, i.due_date,
         SELECT n.id, n.invoice_id, n.issue_date, n.total, 'credit_note' FROM credit_notes n) x
   JOIN invoices i ON i.id = x.invoice_id
  ORDER BY x.on_date, x.source, x.id;
+-- (indexes after the backfill: one bulk build instead of row by row)
+CREATE INDEX receivable_events_span ON receivable_events USING gist (span)
+    INCLUDE (invoice_id, customer_id, currency, due_date, amount) WHERE NOT isempty(span);
+CREATE INDEX receivable_events_invoice ON receivable_events (invoice_id);
 
 -- Open invoices with everything aging reads, for index-only scans.
 CREATE INDEX invoices_open_aging ON invoices (issue_date)
-    INCLUDE (customer_id, currency, due_date, total, amount_paid, credited)
+    INCLUDE (id, customer_id, currency, due_date, total, amount_paid, credited)
     WHERE status IN ('issued', 'sent', 'partially_paid');
 -- Sales and tax reports by credit note date.
 CREATE INDEX credit_notes_issue_date ON credit_notes (issue_date);
@@ -186,6 +187,10 @@ $$;
 
 -- Aging buckets per (customer, currency) as of d: days past due = d - due_date;
 -- current = not yet due (d <= due_date), then 1-30, 31-60, 61-90, over 90.
+-- Customers (and currencies) whose buckets are all zero are left out. Sums the
+-- open invoices' current balances and the correcting events straight into the
+-- buckets (an invoice's events share its due date, so they land in its
+-- bucket; zero balances add nothing): one pass, no per-invoice grouping.
 CREATE FUNCTION aging_buckets(d date, cust bigint DEFAULT NULL)
 RETURNS TABLE (customer_id bigint, currency text, current numeric, d1_30 numeric, d31_60 numeric,
                d61_90 numeric, d90_plus numeric, total numeric)
@@ -193,15 +198,24 @@ LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-    SELECT b.customer_id, b.currency,
-           coalesce(sum(b.balance) FILTER (WHERE d - b.due_date <= 0), 0),
-           coalesce(sum(b.balance) FILTER (WHERE d - b.due_date BETWEEN 1 AND 30), 0),
-           coalesce(sum(b.balance) FILTER (WHERE d - b.due_date BETWEEN 31 AND 60), 0),
-           coalesce(sum(b.balance) FILTER (WHERE d - b.due_date BETWEEN 61 AND 90), 0),
-           coalesce(sum(b.balance) FILTER (WHERE d - b.due_date > 90), 0),
-           sum(b.balance)
-      FROM aging_lines(d, cust) b
-     GROUP BY b.customer_id, b.currency;
+    SELECT g.* FROM (
+        SELECT x.customer_id, x.currency,
+               coalesce(sum(x.bal) FILTER (WHERE x.due_date >= d), 0) AS b0,
+               coalesce(sum(x.bal) FILTER (WHERE x.due_date < d AND x.due_date >= d - 30), 0) AS b1,
+               coalesce(sum(x.bal) FILTER (WHERE x.due_date < d - 30 AND x.due_date >= d - 60), 0) AS b2,
+               coalesce(sum(x.bal) FILTER (WHERE x.due_date < d - 60 AND x.due_date >= d - 90), 0) AS b3,
+               coalesce(sum(x.bal) FILTER (WHERE x.due_date < d - 90), 0) AS b4,
+               sum(x.bal) AS tot
+          FROM (SELECT i.customer_id, i.currency, i.due_date, i.total - i.amount_paid - i.credited AS bal
+                  FROM invoices i
+                 WHERE i.status IN ('issued', 'sent', 'partially_paid') AND i.issue_date <= d
+                   AND (cust IS NULL OR i.customer_id = cust)
+                UNION ALL
+                SELECT e.customer_id, e.currency, e.due_date, e.amount
+                  FROM receivable_events e
+                 WHERE e.span @> d AND NOT isempty(e.span) AND (cust IS NULL OR e.customer_id = cust)) x
+         GROUP BY x.customer_id, x.currency) g
+     WHERE g.b0 <> 0 OR g.b1 <> 0 OR g.b2 <> 0 OR g.b3 <> 0 OR g.b4 <> 0;
 END
 $$;
 
@@ -227,19 +241,19 @@ DECLARE
     rows jsonb;
     tots jsonb;
 BEGIN
-    SELECT coalesce(jsonb_agg(jsonb_build_object('customer_id', a.customer_id, 'name', c.name, 'currency', a.currency)
-                              || aging_json(a.current, a.d1_30, a.d31_60, a.d61_90, a.d90_plus, a.total, minor_units(a.currency))
-                              ORDER BY c.name, a.customer_id, a.currency <> base, a.currency), '[]')
-      INTO rows
-      FROM aging_buckets(d) a JOIN customers c ON c.id = a.customer_id;
-    SELECT coalesce(jsonb_agg(jsonb_build_object('currency', t.currency)
-                              || aging_json(t.cur, t.b1, t.b2, t.b3, t.b4, t.tot, minor_units(t.currency))
-                              ORDER BY t.currency <> base, t.currency), '[]')
-      INTO tots
-      FROM (SELECT x->>'currency' AS currency, sum((x->>'current')::numeric) AS cur, sum((x->>'d1_30')::numeric) AS b1,
-                   sum((x->>'d31_60')::numeric) AS b2, sum((x->>'d61_90')::numeric) AS b3,
-                   sum((x->>'d90_plus')::numeric) AS b4, sum((x->>'total')::numeric) AS tot
-              FROM jsonb_array_elements(rows) x GROUP BY x->>'currency') t;
+    WITH a AS MATERIALIZED (SELECT * FROM aging_buckets(d))
+    SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('customer_id', a.customer_id, 'name', c.name, 'currency', a.currency)
+                                      || aging_json(a.current, a.d1_30, a.d31_60, a.d61_90, a.d90_plus, a.total,
+                                                    minor_units(a.currency))
+                                      ORDER BY c.name, a.customer_id, a.currency <> base, a.currency), '[]')
+              FROM a JOIN customers c ON c.id = a.customer_id),
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('currency', t.currency)
+                                      || aging_json(t.b0, t.b1, t.b2, t.b3, t.b4, t.tot, minor_units(t.currency))
+                                      ORDER BY t.currency <> base, t.currency), '[]')
+              FROM (SELECT a.currency, sum(a.current) AS b0, sum(a.d1_30) AS b1, sum(a.d31_60) AS b2,
+                           sum(a.d61_90) AS b3, sum(a.d90_plus) AS b4, sum(a.total) AS tot
+                      FROM a GROUP BY a.currency) t)
+      INTO rows, tots;
     RETURN jsonb_build_object(
         'as_of', date_text(d), 'currency', base, 'customers', rows,
         'totals', coalesce((SELECT e FROM jsonb_array_elements(tots) e WHERE e->>'currency' = base),
@@ -322,7 +336,7 @@ BEGIN
              ORDER BY x.currency <> base, x.currency), '[]')
       INTO res
       FROM (SELECT c.currency, sum(c.rec) AS rec, sum(c.sales) AS sales
-              FROM (SELECT l.currency, l.balance AS rec, 0 AS sales FROM aging_lines(d) l
+              FROM (SELECT a.currency, a.total AS rec, 0 AS sales FROM aging_buckets(d) a
                     UNION ALL
                     SELECT i.currency, 0, i.total FROM invoices i
                      WHERE i.issue_date BETWEEN f AND d AND i.status <> 'draft'
