@@ -217,7 +217,8 @@ public enum MethodCatalog {
             .optional("reference", .text(max: 500)),
             .optional("payer", .text(max: 200)),
             .optional("currency", currency),
-            .optional("allocations", .array(of: allocation, min: 1, max: 1000)),
+            // An empty list leaves the whole amount as customer credit; absent means automatic allocation.
+            .optional("allocations", .array(of: allocation, min: 0, max: 1000)),
         ]),
         method("payment.get", .tenant(.viewer), [.required("id", .id)]),
         method("payment.list", .tenant(.viewer), paging + [
@@ -238,7 +239,10 @@ public enum MethodCatalog {
         method("discrepancy.list", .tenant(.viewer), paging + [
             .optional("status", .choice(["open", "resolved"])),
             .optional("customer_id", .id),
+            .optional("payment_id", .id),
+            .optional("kind", .choice(["overpayment", "underpayment", "reference_mismatch", "other_customer", "void_invoice"])),
         ]),
+        method("discrepancy.get", .tenant(.viewer), [.required("id", .id)]),
         method("discrepancy.resolve", .tenant(.clerk), mutating: true, [
             .required("id", .id),
             .required("note", .text(max: 2000)),
@@ -255,7 +259,9 @@ public enum MethodCatalog {
                 .optional("payer", .text(max: 100)),
             ])),
             .optional("date_format", .choice(["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY"])),
+            .optional("currency", currency),
         ]),
+        method("reconcile.get", .tenant(.viewer), [.required("statement_id", .id)]),
         method("reconcile.confirm", .tenant(.clerk), mutating: true, [
             .required("statement_id", .id),
             .optional("line_ids", .array(of: .id, min: 1, max: 100_000)),
