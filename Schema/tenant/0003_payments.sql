@@ -754,7 +754,8 @@ $$;
 -- future nor before received_on (FL602). The refund takes the unapplied
 -- credit first, then reverses allocations latest first (allocated_on, id):
 -- a partially reversed allocation is reversed and the part that stays is
--- re-inserted with its original allocated_on. Invoices' amount_paid/status
+-- re-inserted dated the refund day (so a balance as of any earlier date still
+-- counts the original allocation exactly once). Invoices' amount_paid/status
 -- follow. -> payment.
 CREATE FUNCTION payment_refund(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
@@ -815,7 +816,7 @@ BEGIN
             UPDATE payment_allocations a SET reversed_on = d FROM pick WHERE a.id = pick.id RETURNING a.id),
         keep AS (
             INSERT INTO payment_allocations (payment_id, invoice_id, amount, allocated_on)
-            SELECT pm.id, pick.invoice_id, pick.amount - pick.take, pick.allocated_on
+            SELECT pm.id, pick.invoice_id, pick.amount - pick.take, d
               FROM pick WHERE pick.take < pick.amount ORDER BY pick.id
             RETURNING id),
         upd AS (

@@ -28,9 +28,10 @@
 -- and those events are exactly the rows whose span contains D: one GiST
 -- "stabbing" lookup. Invoices with a current balance come from a covering
 -- partial index over open invoices. So aging costs about the number of invoices
--- open on D, not the number of invoices: with 1,000,000 invoices and 1,000,000
--- payments, report.aging answers in about 100 ms as of today and as of a year
--- ago (see the README's benchmark section).
+-- open on D (plus the customers listed), not the number of invoices.
+--
+-- report.aging and report.outstanding return json rather than jsonb (see
+-- report_aging); every other method returns jsonb.
 
 -------------------------------------------------------------------------------
 -- Receivable events: the dated ledger behind as-of balances
@@ -480,71 +481,70 @@ BEGIN
     IF g IS NULL OR g NOT IN ('day', 'month', 'customer', 'item') THEN
         PERFORM fail('FL602', 'group_by must be day, month, customer or item', 'group_by');
     END IF;
-    WITH docs AS (
-        -- one row per document (or per line for items): key, label, sort key, currency, sign, net, tax, doc count
-        SELECT CASE g WHEN 'day' THEN to_jsonb(date_text(i.issue_date)) WHEN 'month' THEN to_jsonb(to_char(i.issue_date, 'YYYY-MM'))
-                      ELSE to_jsonb(i.customer_id) END AS key,
-               CASE g WHEN 'customer' THEN c.name WHEN 'month' THEN to_char(i.issue_date, 'YYYY-MM')
-                      ELSE date_text(i.issue_date) END AS label,
-               i.currency, 1 AS kind, i.subtotal AS net, i.tax_total AS tax
-          FROM invoices i JOIN customers c ON c.id = i.customer_id
-         WHERE g <> 'item' AND i.issue_date BETWEEN f AND t AND i.status <> 'draft'
-        UNION ALL
-        SELECT CASE g WHEN 'day' THEN to_jsonb(date_text(n.issue_date)) WHEN 'month' THEN to_jsonb(to_char(n.issue_date, 'YYYY-MM'))
-                      ELSE to_jsonb(n.customer_id) END,
-               CASE g WHEN 'customer' THEN c.name WHEN 'month' THEN to_char(n.issue_date, 'YYYY-MM')
-                      ELSE date_text(n.issue_date) END,
-               n.currency, 2, n.subtotal, n.tax_total
-          FROM credit_notes n JOIN customers c ON c.id = n.customer_id
-         WHERE g <> 'item' AND n.issue_date BETWEEN f AND t
-        UNION ALL
-        SELECT coalesce(to_jsonb(l.item_id), 'null'::jsonb),
-               coalesce(it.sku || ' ' || it.name, '(no item)'),
-               i.currency, 3, l.amount, l.tax
-          FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-          LEFT JOIN items it ON it.id = l.item_id
-         WHERE g = 'item' AND i.issue_date BETWEEN f AND t AND i.status <> 'draft'),
-    agg AS (
-        SELECT d.key, min(d.label) AS label, d.currency, minor_units(d.currency) AS m,
-               count(*) FILTER (WHERE d.kind = 1) AS n_inv,
-               count(*) FILTER (WHERE d.kind = 3) AS n_lines,
-               coalesce(sum(d.net) FILTER (WHERE d.kind <> 2), 0) AS inet,
-               coalesce(sum(d.tax) FILTER (WHERE d.kind <> 2), 0) AS itax,
-               coalesce(sum(d.net) FILTER (WHERE d.kind = 2), 0) AS cnet,
-               coalesce(sum(d.tax) FILTER (WHERE d.kind = 2), 0) AS ctax
-          FROM docs d GROUP BY d.key, d.currency)
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'key', a.key, 'label', a.label, 'currency', a.currency,
-               CASE WHEN g = 'item' THEN 'lines' ELSE 'invoices' END, CASE WHEN g = 'item' THEN a.n_lines ELSE a.n_inv END,
-               'invoiced_net', money_text(a.inet, a.m), 'invoiced_tax', money_text(a.itax, a.m),
-               'invoiced_gross', money_text(a.inet + a.itax, a.m),
-               'credited_net', money_text(a.cnet, a.m), 'credited_tax', money_text(a.ctax, a.m),
-               'credited_gross', money_text(a.cnet + a.ctax, a.m),
-               'net', money_text(a.inet - a.cnet, a.m), 'tax', money_text(a.itax - a.ctax, a.m),
-               'gross', money_text(a.inet + a.itax - a.cnet - a.ctax, a.m))
-             ORDER BY CASE WHEN g IN ('customer', 'item') THEN a.label END, a.key, a.currency <> base, a.currency), '[]')
-      INTO rows
-      FROM agg a;
-    -- Totals per currency: invoices and credit notes themselves (for items too).
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'currency', x.currency, 'invoices', x.n_inv,
-               'invoiced_net', money_text(x.inet, x.m), 'invoiced_tax', money_text(x.itax, x.m),
-               'invoiced_gross', money_text(x.inet + x.itax, x.m),
-               'credited_net', money_text(x.cnet, x.m), 'credited_tax', money_text(x.ctax, x.m),
-               'credited_gross', money_text(x.cnet + x.ctax, x.m),
-               'net', money_text(x.inet - x.cnet, x.m), 'tax', money_text(x.itax - x.ctax, x.m),
-               'gross', money_text(x.inet + x.itax - x.cnet - x.ctax, x.m))
-             ORDER BY x.currency <> base, x.currency), '[]')
-      INTO tots
-      FROM (SELECT s.currency, minor_units(s.currency) AS m, sum(s.n) AS n_inv, sum(s.inet) AS inet, sum(s.itax) AS itax,
-                   sum(s.cnet) AS cnet, sum(s.ctax) AS ctax
-              FROM (SELECT i.currency, count(*) AS n, sum(i.subtotal) AS inet, sum(i.tax_total) AS itax,
-                           0 AS cnet, 0 AS ctax
-                      FROM invoices i WHERE i.issue_date BETWEEN f AND t AND i.status <> 'draft' GROUP BY i.currency
-                    UNION ALL
-                    SELECT n.currency, 0, 0, 0, sum(n.subtotal), sum(n.tax_total)
-                      FROM credit_notes n WHERE n.issue_date BETWEEN f AND t GROUP BY n.currency) s
-             GROUP BY s.currency) x;
+    -- Documents (lines for items) summed per (date key, id key, currency, kind),
+    -- kind 1 = invoices, 2 = credit notes, 3 = invoice lines.
+    WITH agg AS MATERIALIZED (
+        SELECT d.kd, d.ki, d.currency, d.kind, count(*) AS n, sum(d.net) AS net, sum(d.tax) AS tax
+          FROM (SELECT CASE g WHEN 'day' THEN i.issue_date WHEN 'month' THEN date_trunc('month', i.issue_date)::date END AS kd,
+                       CASE WHEN g = 'customer' THEN i.customer_id END AS ki,
+                       i.currency, 1 AS kind, i.subtotal AS net, i.tax_total AS tax
+                  FROM invoices i
+                 WHERE i.issue_date BETWEEN f AND t AND i.status <> 'draft'
+                UNION ALL
+                SELECT CASE g WHEN 'day' THEN n.issue_date WHEN 'month' THEN date_trunc('month', n.issue_date)::date END,
+                       CASE WHEN g = 'customer' THEN n.customer_id END,
+                       n.currency, 2, n.subtotal, n.tax_total
+                  FROM credit_notes n
+                 WHERE n.issue_date BETWEEN f AND t
+                UNION ALL
+                SELECT NULL, l.item_id, i.currency, 3, l.amount, l.tax
+                  FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
+                 WHERE g = 'item' AND i.issue_date BETWEEN f AND t AND i.status <> 'draft') d
+         GROUP BY d.kd, d.ki, d.currency, d.kind),
+    r AS (
+        SELECT a.kd, a.ki, a.currency, minor_units(a.currency) AS m,
+               coalesce(sum(a.n) FILTER (WHERE a.kind = 1), 0) AS n_inv, coalesce(sum(a.n) FILTER (WHERE a.kind = 3), 0) AS n_lines,
+               coalesce(sum(a.net) FILTER (WHERE a.kind <> 2), 0) AS inet, coalesce(sum(a.tax) FILTER (WHERE a.kind <> 2), 0) AS itax,
+               coalesce(sum(a.net) FILTER (WHERE a.kind = 2), 0) AS cnet, coalesce(sum(a.tax) FILTER (WHERE a.kind = 2), 0) AS ctax
+          FROM agg a
+         WHERE g <> 'item' OR a.kind = 3
+         GROUP BY a.kd, a.ki, a.currency),
+    lab AS (
+        SELECT r.*,
+               CASE g WHEN 'day' THEN to_jsonb(date_text(r.kd)) WHEN 'month' THEN to_jsonb(to_char(r.kd, 'YYYY-MM'))
+                      ELSE coalesce(to_jsonb(r.ki), 'null'::jsonb) END AS key,
+               CASE g WHEN 'day' THEN date_text(r.kd) WHEN 'month' THEN to_char(r.kd, 'YYYY-MM')
+                      WHEN 'customer' THEN (SELECT c.name FROM customers c WHERE c.id = r.ki)
+                      ELSE coalesce((SELECT it.sku || ' ' || it.name FROM items it WHERE it.id = r.ki), '(no item)') END AS label
+          FROM r),
+    tt AS (
+        SELECT a.currency, minor_units(a.currency) AS m,
+               coalesce(sum(a.n) FILTER (WHERE a.kind = 1), 0) AS n_inv,
+               coalesce(sum(a.net) FILTER (WHERE a.kind = 1), 0) AS inet, coalesce(sum(a.tax) FILTER (WHERE a.kind = 1), 0) AS itax,
+               coalesce(sum(a.net) FILTER (WHERE a.kind = 2), 0) AS cnet, coalesce(sum(a.tax) FILTER (WHERE a.kind = 2), 0) AS ctax
+          FROM agg a WHERE a.kind <> 3 GROUP BY a.currency)
+    SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'key', x.key, 'label', x.label, 'currency', x.currency,
+                   CASE WHEN g = 'item' THEN 'lines' ELSE 'invoices' END, CASE WHEN g = 'item' THEN x.n_lines ELSE x.n_inv END,
+                   'invoiced_net', money_text(x.inet, x.m), 'invoiced_tax', money_text(x.itax, x.m),
+                   'invoiced_gross', money_text(x.inet + x.itax, x.m),
+                   'credited_net', money_text(x.cnet, x.m), 'credited_tax', money_text(x.ctax, x.m),
+                   'credited_gross', money_text(x.cnet + x.ctax, x.m),
+                   'net', money_text(x.inet - x.cnet, x.m), 'tax', money_text(x.itax - x.ctax, x.m),
+                   'gross', money_text(x.inet + x.itax - x.cnet - x.ctax, x.m))
+                 ORDER BY CASE WHEN g IN ('customer', 'item') THEN x.label END, x.kd, x.ki, x.currency <> base, x.currency), '[]')
+              FROM lab x),
+           (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'currency', x.currency, 'invoices', x.n_inv,
+                   'invoiced_net', money_text(x.inet, x.m), 'invoiced_tax', money_text(x.itax, x.m),
+                   'invoiced_gross', money_text(x.inet + x.itax, x.m),
+                   'credited_net', money_text(x.cnet, x.m), 'credited_tax', money_text(x.ctax, x.m),
+                   'credited_gross', money_text(x.cnet + x.ctax, x.m),
+                   'net', money_text(x.inet - x.cnet, x.m), 'tax', money_text(x.itax - x.ctax, x.m),
+                   'gross', money_text(x.inet + x.itax - x.cnet - x.ctax, x.m))
+                 ORDER BY x.currency <> base, x.currency), '[]')
+              FROM tt x)
+      INTO rows, tots;
     RETURN jsonb_build_object('from', date_text(f), 'to', date_text(t), 'group_by', g, 'rows', rows,
                               'totals_by_currency', tots);
 END
@@ -868,8 +868,9 @@ $$;
 CREATE TYPE csv_row AS (line_no int, v jsonb, problem text);
 
 -- The data rows (every record after the header) mapped with csv_mapping.
--- A row with fewer cells than the header has the missing ones blank; more
--- cells (non-blank) than the header, or bad quoting, is a problem.
+-- Rows whose cells are all blank (",,,") are skipped like empty lines. A row
+-- with fewer cells than the header has the missing ones blank; more cells
+-- (non-blank) than the header, or bad quoting, is a problem.
 CREATE FUNCTION csv_rows(recs csv_record[], mapping jsonb, width int) RETURNS csv_row[]
 LANGUAGE sql IMMUTABLE AS $$
     SELECT coalesce(array_agg(ROW(r.line_no,
@@ -881,6 +882,7 @@ LANGUAGE sql IMMUTABLE AS $$
                                        THEN format('has %s cells but the header row has %s columns', cardinality(r.fields), width)
                                   END)::csv_row ORDER BY r.line_no), '{}')
       FROM unnest(recs) r
+     WHERE NOT r.ok OR EXISTS (SELECT 1 FROM unnest(r.fields) x WHERE btrim(x) <> '')
 $$;
 
 -- Raises the FL602 'csv' error listing the import's problems (at most 50, then
@@ -1055,12 +1057,13 @@ END
 $$;
 
 -- One CSV field: quoted (quotes doubled) when it holds a comma, quote, line
--- break or surrounding spaces; NULL is an empty field.
+-- break or surrounding spaces; NULL is an empty field. (translate/btrim, not
+-- a regular expression: exports call this for every text cell.)
 CREATE FUNCTION csv_field(v text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN v IS NULL THEN ''
-                WHEN v ~ '[",\r\n]' OR v ~ '^\s|\s$' THEN '"' || replace(v, '"', '""') || '"'
-                ELSE v END
+                WHEN translate(v, E'",\r\n', '') = v AND btrim(v, E' \t') = v THEN v
+                ELSE '"' || replace(v, '"', '""') || '"' END
 $$;
 
 -- One CSV line (without its CRLF).
@@ -1106,11 +1109,11 @@ DECLARE
     items jsonb;
 BEGIN
     IF fmt = 'csv' THEN
-        SELECT array_agg(csv_line(ARRAY[i.number, date_text(i.issue_date), date_text(i.due_date), c.name, i.currency,
-                                        money_text(i.subtotal, x.m), money_text(i.tax_total, x.m),
-                                        money_text(i.total, x.m), money_text(i.amount_paid, x.m),
-                                        money_text(i.credited, x.m),
-                                        money_text(i.total - i.amount_paid - i.credited, x.m), i.status])
+        SELECT array_agg(concat_ws(',', csv_field(i.number), date_text(i.issue_date), date_text(i.due_date),
+                                   csv_field(c.name), csv_field(i.currency), money_text(i.subtotal, x.m),
+                                   money_text(i.tax_total, x.m), money_text(i.total, x.m),
+                                   money_text(i.amount_paid, x.m), money_text(i.credited, x.m),
+                                   money_text(i.total - i.amount_paid - i.credited, x.m), csv_field(i.status))
                          ORDER BY i.issue_date, i.series_period, i.seq)
           INTO lines
           FROM invoices i JOIN customers c ON c.id = i.customer_id, LATERAL (SELECT minor_units(i.currency) AS m) x
@@ -1153,9 +1156,10 @@ BEGIN
           LEFT JOIN LATERAL (SELECT sum(pa.amount) AS total FROM payment_allocations pa
                               WHERE pa.payment_id = y.id AND pa.reversed_on IS NULL) a ON true
          WHERE y.received_on <@ per)
-    SELECT array_agg(csv_line(ARRAY[y.id::text, date_text(y.received_on), y.name, money_text(y.amount, y.m), y.currency,
-                                    y.method, y.reference, money_text(y.allocated, y.m), money_text(y.unapplied, y.m),
-                                    money_text(y.refunded, y.m)]) ORDER BY y.received_on, y.id) FILTER (WHERE fmt = 'csv'),
+    SELECT array_agg(concat_ws(',', y.id::text, date_text(y.received_on), csv_field(y.name), money_text(y.amount, y.m),
+                               csv_field(y.currency), csv_field(y.method), csv_field(y.reference),
+                               money_text(y.allocated, y.m), money_text(y.unapplied, y.m), money_text(y.refunded, y.m))
+                     ORDER BY y.received_on, y.id) FILTER (WHERE fmt = 'csv'),
            jsonb_agg(jsonb_build_object('id', y.id, 'received_on', date_text(y.received_on), 'customer_id', y.customer_id,
                                         'customer', y.name, 'amount', money_text(y.amount, y.m), 'currency', y.currency,
                                         'method', y.method, 'reference', y.reference,
@@ -1180,13 +1184,15 @@ DECLARE
     lines text[];
     items jsonb;
 BEGIN
-    SELECT array_agg(csv_line(ARRAY[c.name, c.email, c.phone, c.tax_id, c.payment_terms_days::text, c.notes,
-                                    c.billing_address->>'line1', c.billing_address->>'line2', c.billing_address->>'city',
-                                    c.billing_address->>'region', c.billing_address->>'postal_code',
-                                    c.billing_address->>'country',
-                                    c.shipping_address->>'line1', c.shipping_address->>'line2', c.shipping_address->>'city',
-                                    c.shipping_address->>'region', c.shipping_address->>'postal_code',
-                                    c.shipping_address->>'country']) ORDER BY c.id) FILTER (WHERE fmt = 'csv'),
+    SELECT array_agg(concat_ws(',', csv_field(c.name), csv_field(c.email), csv_field(c.phone), csv_field(c.tax_id),
+                               csv_field(c.payment_terms_days::text), csv_field(c.notes),
+                               csv_field(c.billing_address->>'line1'), csv_field(c.billing_address->>'line2'),
+                               csv_field(c.billing_address->>'city'), csv_field(c.billing_address->>'region'),
+                               csv_field(c.billing_address->>'postal_code'), csv_field(c.billing_address->>'country'),
+                               csv_field(c.shipping_address->>'line1'), csv_field(c.shipping_address->>'line2'),
+                               csv_field(c.shipping_address->>'city'), csv_field(c.shipping_address->>'region'),
+                               csv_field(c.shipping_address->>'postal_code'), csv_field(c.shipping_address->>'country'))
+                     ORDER BY c.id) FILTER (WHERE fmt = 'csv'),
            jsonb_agg(customer_json(c) ORDER BY c.id) FILTER (WHERE fmt = 'json')
       INTO lines, items
       FROM customers c
@@ -1270,3 +1276,25 @@ $pin$;
 -------------------------------------------------------------------------------
 GRANT SELECT, INSERT ON receivable_events TO {{tenant_role}};
 GRANT SELECT ON open_invoices, aged_receivables, customer_balances, payments_unapplied TO {{tenant_role}};
+
+-------------------------------------------------------------------------------
+-- audit.verify: the document and payment checks of 0002/0003 plus the ledger
+-- checks above, in one result.
+-------------------------------------------------------------------------------
+
+ALTER FUNCTION audit_verify(jsonb) RENAME TO audit_verify_ledger;
+
+CREATE FUNCTION audit_verify(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    base jsonb := audit_verify_ledger(p);
+    probs jsonb := (base->'problems') || audit_verify_more();
+    n int := jsonb_array_length(probs);
+BEGIN
+    IF n > 1000 THEN
+        probs := (SELECT jsonb_agg(e ORDER BY o) FROM jsonb_array_elements(probs) WITH ORDINALITY AS x(e, o) WHERE o <= 1000);
+    END IF;
+    RETURN jsonb_build_object('ok', n = 0, 'problems', probs,
+                              'truncated', n > 1000 OR coalesce((base->>'truncated')::boolean, false));
+END
+$$;

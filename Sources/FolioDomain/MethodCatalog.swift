@@ -294,7 +294,7 @@ public enum MethodCatalog {
     static let reports: [MethodSpec] = [
         method("report.aging", .tenant(.viewer), [.optional("as_of", .date)]),
         method("report.outstanding", .tenant(.viewer), [.optional("customer_id", .id), .optional("as_of", .date)]),
-        method("report.statement", .tenant(.viewer), [.required("customer_id", .id)] + period),
+        method("report.statement", .tenant(.viewer), [.required("customer_id", .id)] + period + [.optional("currency", currency)]),
         method("report.sales", .tenant(.viewer), period + [.required("group_by", .choice(["day", "month", "customer", "item"]))]),
         method("report.tax", .tenant(.viewer), period),
         method("report.dso", .tenant(.viewer), [.optional("as_of", .date), .optional("days", .integer(min: 1, max: 3650))]),
@@ -324,7 +324,10 @@ public enum MethodCatalog {
         ]),
         method("export.invoices", .tenant(.viewer), period + [.optional("format", .choice(["csv", "json"]))]),
         method("export.payments", .tenant(.viewer), period + [.optional("format", .choice(["csv", "json"]))]),
-        method("export.customers", .tenant(.viewer), [.optional("format", .choice(["csv", "json"]))]),
+        method("export.customers", .tenant(.viewer), [
+            .optional("format", .choice(["csv", "json"])),
+            .optional("include_archived", .boolean),
+        ]),
     ]
 }
 
