@@ -1,0 +1,17 @@
+-- Times report.aging on the tenant made by aging-1m.sql, as the server runs it: entered as
+-- the tenant's role, for today and for dates in the past. Output goes to /dev/null; psql's
+-- \timing lines are the measurement.
+\timing on
+BEGIN;
+SELECT folio.enter(0, :'tenant', 'viewer', true, 'report.aging');
+\o /dev/null
+\echo aging today (3 runs)
+SELECT report_aging('{}'); SELECT report_aging('{}'); SELECT report_aging('{}');
+\echo aging 30 days ago
+SELECT report_aging(jsonb_build_object('as_of', current_date - 30)); SELECT report_aging(jsonb_build_object('as_of', current_date - 30));
+\echo aging a year ago
+SELECT report_aging(jsonb_build_object('as_of', current_date - 365)); SELECT report_aging(jsonb_build_object('as_of', current_date - 365));
+\echo operators' view aged_receivables
+TABLE aged_receivables; TABLE aged_receivables;
+\o
+COMMIT;
