@@ -11,7 +11,7 @@ SELECT report_aging('{}'); SELECT report_aging('{}'); SELECT report_aging('{}');
 SELECT report_aging(jsonb_build_object('as_of', current_date - 30)); SELECT report_aging(jsonb_build_object('as_of', current_date - 30));
 \echo aging a year ago
 SELECT report_aging(jsonb_build_object('as_of', current_date - 365)); SELECT report_aging(jsonb_build_object('as_of', current_date - 365));
-\echo operators' view aged_receivables
+\echo operators view aged_receivables
 TABLE aged_receivables; TABLE aged_receivables;
 \o
 COMMIT;
