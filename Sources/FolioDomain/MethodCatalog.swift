@@ -287,6 +287,15 @@ public enum MethodCatalog {
                    fields: invoiceRef + [.required("format", documentFormat)], implementation: .rendering),
         MethodSpec(name: "invoice.print_batch", access: .tenant(.viewer), mutating: false,
                    fields: [.required("ids", .array(of: .id, min: 1, max: 500))], implementation: .rendering),
+        method("invoice.send", .tenant(.clerk), mutating: true, invoiceRef + [
+            .optional("to", .text(max: 254)),
+            .optional("kind", .choice(["invoice", "reminder"])),
+        ]),
+        method("invoice.mark_sent", .tenant(.clerk), mutating: true, [.required("ids", .array(of: .id, min: 1, max: 500))]),
+        method("dispatch.list", .tenant(.viewer), paging + [
+            .optional("invoice_id", .id),
+            .optional("status", .choice(["queued", "sent", "failed"])),
+        ]),
     ]
 
     static let period: [Field] = [.required("from", .date), .required("to", .date)]

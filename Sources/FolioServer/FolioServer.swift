@@ -69,6 +69,9 @@ public final class FolioServer: Service {
         let server = try await bootstrap.bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: true).get()
         chmod(configuration.socketPath, mode_t(configuration.socketMode))
         Housekeeping(pool: pool, logger: logger).schedule(on: group.any(), every: .hours(1))
+        OutboxSender(pool: pool, logger: logger, mailer: Mailer(command: configuration.sendmailCommand),
+                     defaultFrom: configuration.mailFrom, backoffBase: configuration.dispatchBackoffBase)
+            .schedule(on: group.any(), every: configuration.dispatchInterval)
         logger.info("foliod listening", metadata: [
             "socket": "\(configuration.socketPath)", "version": "\(Self.version)", "pool": "\(configuration.poolSize)",
         ])

@@ -18,6 +18,14 @@ public struct ServerConfiguration: Sendable {
     public var drainTimeout = TimeAmount.seconds(25)
     public var statementTimeout = "15s"
     public var lockTimeout = "5s"
+    /// The sendmail-compatible command that gets each e-mail on stdin.
+    public var sendmailCommand = "/usr/sbin/sendmail -t -i"
+    /// From address of e-mail when the tenant has no e-mail address of its own.
+    public var mailFrom = "folio@folio.local"
+    /// How often the outbox sender looks for due e-mail.
+    public var dispatchInterval = TimeAmount.seconds(5)
+    /// First retry delay after a failed delivery (doubles per attempt, at most 6 hours).
+    public var dispatchBackoffBase = TimeAmount.minutes(1)
     /// Where the SQL migrations live (`Schema/`).
     public var schemaDirectory: String
 

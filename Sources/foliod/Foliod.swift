@@ -80,10 +80,24 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Longest wait for a lock, e.g. 5s.")
     var lockTimeout: String = "5s"
 
+    @Option(help: "Mailer command (sendmail interface; gets each message on stdin).")
+    var sendmail: String = "/usr/sbin/sendmail -t -i"
+
+    @Option(help: "From address of e-mail for tenants without an e-mail address.")
+    var mailFrom: String = "folio@folio.local"
+
+    @Option(help: "Milliseconds between passes of the e-mail outbox sender.")
+    var dispatchIntervalMs: Int64 = 5000
+
+    @Option(help: "Milliseconds before the first retry of a failed e-mail (doubles per attempt, at most 6 hours).")
+    var dispatchBackoffMs: Int64 = 60000
+
     func validate() throws {
         guard UInt32(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
         guard maxFrameBytes >= 64 else { throw ValidationError("--max-frame-bytes must be at least 64") }
+        guard dispatchIntervalMs >= 10 else { throw ValidationError("--dispatch-interval-ms must be at least 10") }
+        guard dispatchBackoffMs >= 0 else { throw ValidationError("--dispatch-backoff-ms must not be negative") }
     }
 
     func run() async throws {
@@ -100,6 +114,10 @@ struct Serve: AsyncParsableCommand {
         configuration.maximumConnectionsPerUID = maxConnectionsPerUid
         configuration.statementTimeout = statementTimeout
         configuration.lockTimeout = lockTimeout
+        configuration.sendmailCommand = sendmail
+        configuration.mailFrom = mailFrom
+        configuration.dispatchInterval = .milliseconds(dispatchIntervalMs)
+        configuration.dispatchBackoffBase = .milliseconds(dispatchBackoffMs)
         let server = FolioServer(configuration: configuration, schema: try common.loadSchema(), logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

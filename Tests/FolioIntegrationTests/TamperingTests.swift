@@ -20,7 +20,7 @@ import Testing
         Damage(name: "total changed", sql: "UPDATE invoices SET total = total + 1, subtotal = subtotal + 1 WHERE number = 'INV-000002'"),
         Damage(name: "line changed", sql: "UPDATE invoice_lines SET description = 'forged' WHERE invoice_id = (SELECT id FROM invoices WHERE number = 'INV-000001')"),
         Damage(name: "number gap", sql: "DELETE FROM invoice_lines WHERE invoice_id = (SELECT id FROM invoices WHERE number = 'INV-000003'); DELETE FROM invoices WHERE number = 'INV-000003'"),
-        Damage(name: "duplicate number", sql: "UPDATE invoices SET number = 'INV-000001' WHERE number = 'INV-000002'"),
+        Damage(name: "series counter moved", sql: "UPDATE number_series SET next_seq = next_seq + 5 WHERE kind = 'invoice'"),
         Damage(name: "hash broken", sql: "UPDATE invoices SET hash = md5('x') WHERE number = 'INV-000001'"),
         Damage(name: "amount paid without allocation", sql: "UPDATE invoices SET amount_paid = 5 WHERE number = 'INV-000001'"),
         Damage(name: "payment unapplied changed", sql: "UPDATE payments SET unapplied = unapplied + 1"),

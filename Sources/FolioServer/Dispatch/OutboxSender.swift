@@ -26,7 +26,7 @@ struct OutboxSender: Sendable {
     /// Runs every `interval` (after one interval) until the event loop shuts down.
     func schedule(on eventLoop: EventLoop, every interval: TimeAmount) {
         eventLoop.scheduleRepeatedAsyncTask(initialDelay: interval, delay: interval) { _ in
-            runOnce(on: eventLoop).recover { error in
+            runOnce(on: eventLoop).map { _ in () }.recover { error in
                 logger.warning("outbox sender failed", metadata: ["error": "\(error)"])
             }
         }
