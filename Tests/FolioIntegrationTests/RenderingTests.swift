@@ -48,6 +48,21 @@ import Testing
         for (i, page) in pages.enumerated() { #expect(page.contains(String(format: "INV-%06d", i + 1))) }
     }
 
+    @Test func folioWritesThePDFToAFile() throws {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("clipdf"))
+        let id = try inv.issue(try inv.draft(customer: try inv.customer("File Co"), [("Printed", "2", "7.25", nil)]).id).id
+        let path = TestEnvironment.scratchDirectory() + "/invoice.pdf"
+        let cli = CLI(socketPath: server.socketPath)
+        let result = try cli.run(["--tenant", inv.tenant, "invoice", "pdf", String(id), "-o", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = try ProcessRunner.run("/usr/bin/pdftotext", ["-layout", path, "-"]).stdout
+        #expect(text.contains("INV-000001"))
+        #expect(text.contains("14.50"))
+        let batch = try cli.run(["--tenant", inv.tenant, "invoice", "print-batch", String(id), "-o", path + ".batch", "--mark-sent"])
+        #expect(batch.status == 0, "\(batch.stderr)")
+        #expect(try inv.call("invoice.get", ["id": JSON(id)])["status"] == "sent")
+    }
+
     @Test func renderingAnUnknownInvoiceIsNotFound() throws {
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("render"))
         #expect(throws: RPCError.self) { try inv.call("invoice.render", ["id": 999, "format": "pdf"]) }
