@@ -287,6 +287,13 @@ public enum MethodCatalog {
                    fields: invoiceRef + [.required("format", documentFormat)], implementation: .rendering),
         MethodSpec(name: "invoice.print_batch", access: .tenant(.viewer), mutating: false,
                    fields: [.required("ids", .array(of: .id, min: 1, max: 500))], implementation: .rendering),
+        method("branding.get", .tenant(.viewer)),
+        method("branding.update", .tenant(.owner), mutating: true, [
+            .optional("logo_png_base64", .text(max: 1_500_000), nullable: true),
+            .optional("accent_color", .text(max: 7), nullable: true),
+            .optional("footer", .text(max: 1000), nullable: true),
+            .optional("html_template", .text(max: 200_000), nullable: true),
+        ]),
         method("invoice.send", .tenant(.clerk), mutating: true, invoiceRef + [
             .optional("to", .text(max: 254)),
             .optional("kind", .choice(["invoice", "reminder"])),

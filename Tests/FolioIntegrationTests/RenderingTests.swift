@@ -63,6 +63,33 @@ import Testing
         #expect(try inv.call("invoice.get", ["id": JSON(id)])["status"] == "sent")
     }
 
+    @Test func brandingAppearsOnDocumentsAndIsValidated() throws {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("brand"))
+        let onePixelPNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+        let branding = try inv.call("branding.update", [
+            "logo_png_base64": .string(onePixelPNG), "accent_color": "#1A6B3C", "footer": "Bank: IBAN DE00 1234 5678 — thank you!",
+        ])
+        #expect(branding["has_logo"] == .bool(true))
+        #expect(branding["accent_color"] == "#1A6B3C")
+        let id = try inv.issue(try inv.draft(customer: try inv.customer(), [("Branded", "1", "10.00", nil)]).id).id
+        let text = try pdfText(try inv.call("invoice.render", ["id": JSON(id), "format": "pdf"]))
+        #expect(text.contains("IBAN DE00 1234 5678"))
+        let html = try inv.call("invoice.render", ["id": JSON(id), "format": "html"])
+        let page = String(decoding: Data(base64Encoded: html["data_base64"]!.stringValue!)!, as: UTF8.self)
+        #expect(page.lowercased().contains("#1a6b3c"))
+        #expect(page.contains("data:image/png;base64,"))
+        for (field, value) in [("accent_color", "green"), ("logo_png_base64", "bm90IGEgcG5n")] {
+            do {
+                _ = try inv.call("branding.update", [field: .string(value)])
+                Issue.record("\(field) = \(value) accepted")
+            } catch let error as RPCError {
+                #expect(error.code == ErrorCode.invalidParams)
+                #expect(error.field == field)
+            }
+        }
+        #expect(try inv.call("branding.get")["accent_color"] == "#1A6B3C")
+    }
+
     @Test func renderingAnUnknownInvoiceIsNotFound() throws {
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("render"))
         #expect(throws: RPCError.self) { try inv.call("invoice.render", ["id": 999, "format": "pdf"]) }

@@ -15,10 +15,10 @@ struct DocumentRendering: Sendable {
         case "invoice.print_batch":
             let ids = arguments["ids"]?.arrayValue ?? []
             return pool.run(on: eventLoop) { db in
-                let documents = try ids.map { id in
+                let fetched = try ids.map { id in
                     try fetch(db, enter, getter: "invoice_get", .object(["id": id]))
                 }
-                return pdf(try DocumentRenderer.pdf(documents))
+                return pdf(try DocumentRenderer.pdf(fetched.map(\.document), branding: fetched.first?.branding ?? Branding()))
             }
         default:
             let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
@@ -27,7 +27,8 @@ struct DocumentRendering: Sendable {
             let reference = withoutFormat
             let getter = spec.name == "credit_note.render" ? "credit_note_get" : "invoice_get"
             return pool.run(on: eventLoop) { db in
-                let rendered = try DocumentRenderer.render(try fetch(db, enter, getter: getter, .object(reference)), as: format)
+                let fetched = try fetch(db, enter, getter: getter, .object(reference))
+                let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)
                 return .json(["content_type": .string(rendered.contentType), "data_base64": .string(Base64.encode(rendered.bytes))])
             }
         }
@@ -37,17 +38,25 @@ struct DocumentRendering: Sendable {
         .json(["content_type": "application/pdf", "data_base64": .string(Base64.encode(bytes))])
     }
 
-    /// The document, its tenant and its customer, read in one statement after entering the tenant.
-    private func fetch(_ db: PostgresConnection, _ enter: PostgresStatement, getter: String, _ reference: JSON) throws -> InvoiceDocument {
+    /// The document, its tenant, its customer and the tenant's branding, read in one
+    /// statement after entering the tenant.
+    private func fetch(
+        _ db: PostgresConnection, _ enter: PostgresStatement, getter: String, _ reference: JSON
+    ) throws -> (document: InvoiceDocument, branding: Branding) {
         let results = try db.pipeline([
             enter,
             PostgresStatement("""
-                SELECT d::text, tenant_get('{}')::text, customer_get(jsonb_build_object('id', (d->>'customer_id')::bigint))::text
+                SELECT d::text, tenant_get('{}')::text, customer_get(jsonb_build_object('id', (d->>'customer_id')::bigint))::text,
+                       branding_for_render()::text
                 FROM \(getter)($1::jsonb) AS d
                 """, [JSONWriter.string(reference)], prepareAs: "folio_render_\(getter)"),
         ])
         let row = results[1].rows[0]
         func parse(_ text: String?) throws -> JSON { try JSONParser.parse(text ?? "null") }
-        return InvoiceDocument(invoice: try parse(row[0]), tenant: try parse(row[1]), customer: try parse(row[2]))
+        let branding = try parse(row[3])
+        return (InvoiceDocument(invoice: try parse(row[0]), tenant: try parse(row[1]), customer: try parse(row[2])),
+                Branding(accentColor: branding["accent_color"]?.stringValue, footer: branding["footer"]?.stringValue,
+                         logoPNG: branding["logo_png_base64"]?.stringValue.flatMap(Base64.decode),
+                         htmlTemplate: branding["html_template"]?.stringValue))
     }
 }
