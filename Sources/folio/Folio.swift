@@ -18,7 +18,7 @@ struct Folio: ParsableCommand {
             TenantCommand.self, CustomerCommand.self, ItemCommand.self, TaxCommand.self,
             InvoiceCommand.self, CreditNoteCommand.self, PaymentCommand.self, DiscrepancyCommand.self,
             ReconcileCommand.self, DisputeCommand.self, ReportCommand.self, ImportCommand.self, ExportCommand.self,
-            AuditCommand.self, DispatchCommand.self,
+            AuditCommand.self, DispatchCommand.self, BrandingCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -53,10 +53,7 @@ struct DocumentRendering: Sendable {
         ])
         let row = results[1].rows[0]
         func parse(_ text: String?) throws -> JSON { try JSONParser.parse(text ?? "null") }
-        let branding = try parse(row[3])
         return (InvoiceDocument(invoice: try parse(row[0]), tenant: try parse(row[1]), customer: try parse(row[2])),
-                Branding(accentColor: branding["accent_color"]?.stringValue, footer: branding["footer"]?.stringValue,
-                         logoPNG: branding["logo_png_base64"]?.stringValue.flatMap(Base64.decode),
-                         htmlTemplate: branding["html_template"]?.stringValue))
+                Branding(json: try parse(row[3])))
     }
 }

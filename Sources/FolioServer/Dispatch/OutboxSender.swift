@@ -62,14 +62,16 @@ struct OutboxSender: Sendable {
             enter(tenant),
             PostgresStatement("SELECT outbox_claim($1::int, $2::interval)::text",
                               [String(batchSize), Self.interval(lease)], prepareAs: "folio_outbox_claim"),
+            PostgresStatement("SELECT branding_for_render()::text", prepareAs: "folio_branding_for_render"),
         ])
         let rows = try JSONParser.parse(claimed[1].scalar ?? "[]").arrayValue ?? []
+        let branding = Branding(json: try JSONParser.parse(claimed[2].scalar ?? "null"))
         var sent = 0
         for row in rows {
             guard let id = row["id"]?.int64Value else { continue }
             let outcome: Result<String, Error>
             do {
-                let message = try buildMessage(row)
+                let message = try buildMessage(row, branding: branding)
                 try mailer.send(message.render())
                 outcome = .success(message.messageID)
             } catch {
@@ -100,12 +102,12 @@ struct OutboxSender: Sendable {
 
     /// The MIME message for one claimed row: a short cover note (text and HTML) and the
     /// invoice as `<number>.pdf`.
-    func buildMessage(_ row: JSON) throws -> MailMessage {
+    func buildMessage(_ row: JSON, branding: Branding) throws -> MailMessage {
         let invoice = row["invoice"] ?? .null
         let tenant = row["tenant"] ?? .null
         let customer = row["customer"]
         let document = InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer)
-        let pdf = try DocumentRenderer.render(document, as: .pdf).bytes
+        let pdf = try DocumentRenderer.render(document, as: .pdf, branding: branding).bytes
 
         let number = invoice["number"]?.stringValue ?? "invoice"
         let tenantName = tenant["legal_name"]?.stringValue ?? tenant["name"]?.stringValue ?? "Folio"
