@@ -311,6 +311,8 @@ public enum MethodCatalog {
         method("report.aging", .tenant(.viewer), [.optional("as_of", .date)]),
         method("report.outstanding", .tenant(.viewer), [.optional("customer_id", .id), .optional("as_of", .date)]),
         method("report.statement", .tenant(.viewer), [.required("customer_id", .id)] + period + [.optional("currency", currency)]),
+        MethodSpec(name: "report.statement_pdf", access: .tenant(.viewer), mutating: false,
+                   fields: [.required("customer_id", .id)] + period + [.optional("currency", currency)], implementation: .rendering),
         method("report.sales", .tenant(.viewer), period + [.required("group_by", .choice(["day", "month", "customer", "item"]))]),
         method("report.tax", .tenant(.viewer), period),
         method("report.dso", .tenant(.viewer), [.optional("as_of", .date), .optional("days", .integer(min: 1, max: 3650))]),

@@ -1,3 +1,4 @@
+import FolioWire
 /// Renders invoices and credit notes as PDF, HTML or plain text.
 public enum DocumentRenderer {
     public static func render(_ document: InvoiceDocument, as format: RenderFormat, branding: Branding = .init()) throws -> RenderedDocument {
@@ -14,5 +15,10 @@ public enum DocumentRenderer {
     /// are numbered on their own ("Page 1 of 2").
     public static func pdf(_ documents: [InvoiceDocument], branding: Branding = .init()) throws -> [UInt8] {
         try PDFRenderer.render(documents, branding: branding)
+    }
+
+    /// A statement of account (the `report.statement` result) as a PDF.
+    public static func statementPDF(_ statement: JSON, tenant: JSON, branding: Branding = .init()) throws -> [UInt8] {
+        try StatementPDF.render(statement, tenant: tenant, branding: branding)
     }
 }

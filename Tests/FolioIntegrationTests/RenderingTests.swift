@@ -90,6 +90,21 @@ import Testing
         #expect(try inv.call("branding.get")["accent_color"] == "#1A6B3C")
     }
 
+    @Test func statementOfAccountAsPDF() throws {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("stmt"))
+        let customer = try inv.customer("Statement Client")
+        for i in 1...60 {
+            _ = try inv.issue(try inv.draft(customer: customer, [("Job \(i)", "1", "10.00", nil)]).id, date: "2026-02-01")
+        }
+        _ = try inv.call("payment.record", ["customer_id": JSON(customer), "amount": "250.00", "received_on": "2026-02-10", "method": "cash"])
+        let text = try pdfText(try inv.call("report.statement_pdf", ["customer_id": JSON(customer), "from": "2026-01-01", "to": "2026-03-31"]))
+        #expect(text.contains("Statement of account"))
+        #expect(text.contains("Statement Client"))
+        #expect(text.contains("INV-000060"))
+        #expect(text.contains("Closing balance: 350.00"))
+        #expect(text.contains("Page 2 of 2"))
+    }
+
     @Test func renderingAnUnknownInvoiceIsNotFound() throws {
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("render"))
         #expect(throws: RPCError.self) { try inv.call("invoice.render", ["id": 999, "format": "pdf"]) }

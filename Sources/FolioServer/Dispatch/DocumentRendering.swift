@@ -12,6 +12,17 @@ struct DocumentRendering: Sendable {
 
     func run(_ spec: MethodSpec, _ enter: PostgresStatement, _ arguments: JSONObject, on eventLoop: EventLoop) -> EventLoopFuture<Reply> {
         switch spec.name {
+        case "report.statement_pdf":
+            return pool.run(on: eventLoop) { db in
+                let row = try db.pipeline([
+                    enter,
+                    PostgresStatement("SELECT report_statement($1::jsonb)::text, tenant_get('{}')::text, branding_for_render()::text",
+                                      [JSONWriter.string(.object(arguments))], prepareAs: "folio_render_statement"),
+                ])[1].rows[0]
+                func parse(_ text: String?) throws -> JSON { try JSONParser.parse(text ?? "null") }
+                return pdf(try DocumentRenderer.statementPDF(try parse(row[0]), tenant: try parse(row[1]),
+                                                             branding: Branding(json: try parse(row[2]))))
+            }
         case "invoice.print_batch":
             let ids = arguments["ids"]?.arrayValue ?? []
             return pool.run(on: eventLoop) { db in
