@@ -58,10 +58,9 @@ public final class FolioServer: Service {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(allTimeout: configuration.idleTimeout),
                         FrameDecoder(maximumBytes: configuration.maximumFrameBytes, deadline: configuration.frameDeadline),
                         RPCConnectionHandler(dispatcher: dispatcher, limiter: limiter, inFlight: inFlight,
-                                             adminUIDs: adminUIDs, logger: logger),
+                                             adminUIDs: adminUIDs, idleTimeout: configuration.idleTimeout, logger: logger),
                     ])
                     track(channel)
                 }

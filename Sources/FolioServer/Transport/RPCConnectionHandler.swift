@@ -13,22 +13,45 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private let limiter: ConnectionLimiter
     private let inFlight: InFlightRequests
     private let adminUIDs: Set<UInt32>
+    private let idleTimeout: TimeAmount
     private let logger: Logger
     private var caller: Caller?
     /// Frames that arrived before the peer credentials were known.
     private var waiting: [InboundFrame] = []
     private var pending = 0
     private var needsFlush = false
+    /// When a frame last arrived or a response left; the idle check compares against it
+    /// (cheaper than a timer or promise per request).
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
 
-    init(dispatcher: Dispatcher, limiter: ConnectionLimiter, inFlight: InFlightRequests, adminUIDs: Set<UInt32>, logger: Logger) {
+    init(dispatcher: Dispatcher, limiter: ConnectionLimiter, inFlight: InFlightRequests, adminUIDs: Set<UInt32>,
+         idleTimeout: TimeAmount, logger: Logger) {
         self.dispatcher = dispatcher
         self.limiter = limiter
         self.inFlight = inFlight
         self.adminUIDs = adminUIDs
+        self.idleTimeout = idleTimeout
         self.logger = logger
     }
 
+    /// Closes the connection once it has been idle for the idle timeout with no request
+    /// still being worked on; otherwise looks again when the timeout could next expire.
+    private func scheduleIdleCheck(context: ChannelHandlerContext, in delay: TimeAmount) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleCheck = context.eventLoop.scheduleTask(in: delay) {
+            let (handler, context) = loopBound.value
+            let idle = NIODeadline.now() - handler.lastActivity
+            if idle >= handler.idleTimeout && handler.pending == 0 {
+                context.close(promise: nil)
+            } else {
+                handler.scheduleIdleCheck(context: context, in: max(handler.idleTimeout - idle, .milliseconds(100)))
+            }
+        }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context: context, in: idleTimeout)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         PeerCredentials.of(context.channel).whenComplete { result in
             let (handler, context) = loopBound.value
@@ -59,12 +82,14 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
         if let caller { limiter.release(caller.uid) }
         caller = nil
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
         let frame = unwrapInboundIn(data)
         guard caller != nil else {
             waiting.append(frame)
@@ -75,15 +100,6 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushIfNeeded(context: context)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            // Idle means no bytes either way; a request still being worked on keeps it open.
-            if pending == 0 { context.close(promise: nil) }
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -172,6 +188,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     private func write(_ payload: [UInt8], context: ChannelHandlerContext, flush: Bool) {
         guard context.channel.isActive else { return }
+        lastActivity = .now()
         var buffer = context.channel.allocator.buffer(capacity: Frame.headerSize + payload.count)
         buffer.writeInteger(UInt32(payload.count))
         buffer.writeBytes(payload)
