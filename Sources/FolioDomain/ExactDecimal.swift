@@ -85,10 +85,6 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         return ExactDecimal(significand: a.widened(to: s) + b.widened(to: s), scale: s)
     }
 
-    public static func - (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
-        a + ExactDecimal(significand: -b.significand, scale: b.scale)
-    }
-
     public static func * (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
         ExactDecimal(significand: a.significand * b.significand, scale: a.scale + b.scale)
     }

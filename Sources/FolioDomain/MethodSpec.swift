@@ -12,20 +12,24 @@ public struct MethodSpec: Sendable {
         case sql(String)
     }
 
-    public var name: String
-    public var access: Access
+    public let name: String
+    public let access: Access
     /// Mutating methods accept `idempotency_key`.
-    public var mutating: Bool
-    /// The method's own fields; `tenant` and `idempotency_key` are added from `access` and `mutating`.
-    public var fields: [Field]
-    public var implementation: Implementation
+    public let mutating: Bool
+    public let implementation: Implementation
+    /// Every field the method accepts: its own, plus `tenant` and `idempotency_key` as
+    /// `access` and `mutating` call for them (computed once, not per request).
+    public let allFields: [Field]
 
-    /// Every field the method accepts, including the common ones.
-    public var allFields: [Field] {
+    public init(name: String, access: Access, mutating: Bool, fields: [Field], implementation: Implementation) {
+        self.name = name
+        self.access = access
+        self.mutating = mutating
+        self.implementation = implementation
         var all = fields
         if case .tenant = access { all.insert(.required("tenant", .slug), at: 0) }
         if mutating { all.append(.optional("idempotency_key", .text(min: 1, max: 200))) }
-        return all
+        allFields = all
     }
 
     /// Validates a request's params against this method.

@@ -54,11 +54,6 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    /// Runs `body` on a worker thread for async callers.
-    public func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        try await run(on: MultiThreadedEventLoopGroup.singleton.any(), body).get()
-    }
-
     /// Stops the worker threads after queued work finishes, then closes every connection.
     public func shutdown() async {
         try? await threads.shutdownGracefully()

@@ -26,10 +26,4 @@ public struct PostgresResult: Sendable {
 
     /// The first column of the first row, the usual shape of a function call's result.
     public var scalar: String? { rows.first?.first ?? nil }
-
-    /// A named column of a row.
-    public func value(_ row: Int, _ column: String) -> String? {
-        guard let index = columns.firstIndex(of: column) else { return nil }
-        return rows[row][index]
-    }
 }

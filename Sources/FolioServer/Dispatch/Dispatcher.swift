@@ -20,14 +20,15 @@ final class Dispatcher: Sendable {
     let administration: TenantAdministration
     let documents: DocumentRendering
     let errors: ErrorTranslation
-    let version: String
+    /// The ping result never changes: built once.
+    private let pingResult: [UInt8]
 
     init(pool: PostgresPool, administration: TenantAdministration, logger: Logger, version: String) {
         self.pool = pool
         self.administration = administration
         self.documents = DocumentRendering(pool: pool)
         self.errors = ErrorTranslation(logger: logger)
-        self.version = version
+        self.pingResult = Array(#"{"pong":true,"version":"\#(version)"}"#.utf8)
     }
 
     func dispatch(_ request: RPCRequest, caller: Caller, on eventLoop: EventLoop) -> Outcome {
@@ -55,10 +56,6 @@ final class Dispatcher: Sendable {
         }
         return .later(work.map { self.respond(request, .success($0)) }
             .recover { self.respond(request, .failure(self.errors.rpcError($0, method: spec.name))) })
-    }
-
-    private var pingResult: [UInt8] {
-        Array(#"{"pong":true,"version":"\#(version)"}"#.utf8)
     }
 
     /// Runs a tenant method's SQL function: `folio.enter` checks membership and switches
