@@ -51,13 +51,13 @@ public enum MethodCatalog {
             .required("name", .text(max: 200)),
             .required("currency", currency),
         ]),
-        native("tenant.list", .anyone),
+        native("tenant.list", .anyone, paging),
         native("tenant.grant", .tenant(.owner), mutating: true, [
             .required("uid", .uid),
             .required("role", .choice(Role.allCases.map(\.rawValue))),
         ]),
         native("tenant.revoke", .tenant(.owner), mutating: true, [.required("uid", .uid)]),
-        native("tenant.members", .tenant(.owner)),
+        native("tenant.members", .tenant(.owner), paging),
         method("tenant.get", .tenant(.viewer)),
         method("tenant.update", .tenant(.owner), mutating: true, [
             .optional("tax_rounding", .choice(["line", "document"])),

@@ -1,8 +1,10 @@
 import FolioPostgres
 import FolioWire
 
-/// Applies the SQL migrations: the control schema, and each tenant schema in its own
-/// transaction under an advisory lock, so concurrent runs and re-runs are harmless.
+/// Brings the database to the files under `Schema/`: the control schema's migrations,
+/// then the code (every function, once, re-applied as a whole when it changed), then
+/// each tenant schema that is behind, each in its own transaction under an advisory
+/// lock, so concurrent runs and re-runs are harmless.
 public struct Migrator: Sendable {
     public let schema: SchemaFiles
     /// Receives one line per step, for progress output.
@@ -11,19 +13,76 @@ public struct Migrator: Sendable {
     public init(schema: SchemaFiles) { self.schema = schema }
 
     private static let lock = "SELECT pg_advisory_xact_lock(7307417)"
+    /// The shared schema of the tenant code; `folio.enter` puts it after the tenant's.
+    static let codeSchema = "folio_code"
 
-    /// Brings the control schema and every tenant schema to the latest version.
+    /// Brings the control schema, the code and every tenant schema to the latest version.
     public func migrateAll(_ db: PostgresConnection) throws {
         try checkLoginRole(db)
         try migrateControl(db)
-        let tenants = try db.query(PostgresStatement(
-            "SELECT slug, schema_name, role_name, name, currency FROM folio.tenants ORDER BY id")).rows
-        for (i, row) in tenants.enumerated() {
+        try applyCode(db)
+        try refusePerTenantCode(db)
+        let latest = schema.tenant.last!.version
+        let behind = try db.query(PostgresStatement(
+            "SELECT slug, schema_name, role_name, name, currency FROM folio.tenants WHERE schema_version < $1 ORDER BY id",
+            [String(latest)])).rows
+        for (i, row) in behind.enumerated() {
             let tenant = TenantRecord(row)
-            progress("tenant \(tenant.slug) (\(i + 1)/\(tenants.count))")
+            progress("tenant \(tenant.slug) (\(i + 1)/\(behind.count))")
             try db.withTransaction { try migrateTenant(db, tenant) }
         }
-        progress("up to date: control v\(schema.control.last!.version), tenant v\(schema.tenant.last!.version), \(tenants.count) tenant(s)")
+        let total = try db.query(PostgresStatement("SELECT count(*) FROM folio.tenants")).scalar ?? "0"
+        progress("up to date: control v\(schema.control.last!.version), tenant v\(latest), code \(schema.codeChecksum), \(total) tenant(s), \(behind.count) migrated")
+    }
+
+    /// Applies `Schema/code/` when its checksum differs from the one applied last (or
+    /// `force`): every file with CREATE OR REPLACE in one transaction, then drops the
+    /// functions of `folio` and `folio_code` that no file defines any more (a function
+    /// still used by a trigger, view or constraint refuses to go: the migration fails).
+    /// Returns whether it applied anything.
+    @discardableResult
+    public func applyCode(_ db: PostgresConnection, force: Bool = false) throws -> Bool {
+        try db.withTransaction {
+            try db.execute(Self.lock)
+            let applied = try db.query(PostgresStatement("SELECT checksum FROM folio.code_version")).scalar
+            if applied == schema.codeChecksum, !force { return false }
+            try db.execute("""
+                SET LOCAL check_function_bodies = off;
+                SET LOCAL search_path = \(Self.codeSchema);
+                CREATE SCHEMA IF NOT EXISTS \(Self.codeSchema);
+                REVOKE ALL ON SCHEMA \(Self.codeSchema) FROM PUBLIC;
+                GRANT USAGE ON SCHEMA \(Self.codeSchema) TO PUBLIC;
+                """)
+            for file in schema.code {
+                try db.execute(file.sql)
+            }
+            let stale = try db.query(PostgresStatement("""
+                SELECT p.oid::regprocedure::text FROM pg_proc p
+                 WHERE p.pronamespace IN ('folio'::regnamespace, '\(Self.codeSchema)'::regnamespace)
+                   AND p.xmin <> xid(pg_current_xact_id())
+                """)).rows.map { $0[0]! }
+            for function in stale {
+                try db.execute("DROP FUNCTION \(function)")
+                progress("code: dropped \(function)")
+            }
+            try db.query(PostgresStatement("""
+                INSERT INTO folio.code_version (checksum) VALUES ($1)
+                ON CONFLICT (singleton) DO UPDATE SET checksum = excluded.checksum, applied_at = now()
+                """, [schema.codeChecksum]))
+            progress("code: applied \(schema.code.count) file(s), version \(schema.codeChecksum)")
+            return true
+        }
+    }
+
+    /// A tenant schema must hold no function: one left by an older layout would shadow
+    /// the shared code in the request's search_path.
+    func refusePerTenantCode(_ db: PostgresConnection) throws {
+        let holding = try db.query(PostgresStatement("""
+            SELECT t.schema_name FROM folio.tenants t
+             WHERE EXISTS (SELECT FROM pg_proc p WHERE p.pronamespace = t.schema_name::regnamespace)
+             ORDER BY t.id LIMIT 1
+            """)).scalar
+        if let holding { throw MigrationError.perTenantCode(holding) }
     }
 
     /// The server's login role must not inherit tenant roles' privileges: it may only
@@ -74,7 +133,8 @@ public struct Migrator: Sendable {
     }
 
     func migrateTenant(_ db: PostgresConnection, _ tenant: TenantRecord) throws {
-        try db.query(PostgresStatement("SELECT set_config('search_path', quote_ident($1), true)", [tenant.schema]))
+        try db.query(PostgresStatement(
+            "SELECT set_config('search_path', quote_ident($1) || ', \(Self.codeSchema)', true)", [tenant.schema]))
         try db.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version bigint PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
@@ -86,6 +146,8 @@ public struct Migrator: Sendable {
                 .replacingOccurrences(of: "{{tenant_name}}", with: quoteLiteral(tenant.name))
                 .replacingOccurrences(of: "{{currency}}", with: quoteLiteral(tenant.currency))
         }
+        try db.query(PostgresStatement(
+            "UPDATE folio.tenants SET schema_version = $2 WHERE slug = $1", [tenant.slug, String(schema.tenant.last!.version)]))
     }
 
     private func apply(
@@ -130,9 +192,15 @@ struct TenantRecord {
 
 public enum MigrationError: Error, CustomStringConvertible {
     case loginRoleInherits
+    case perTenantCode(String)
 
     public var description: String {
-        "the server's database role inherits privileges; run ALTER ROLE <role> NOINHERIT so tenant data is reachable only through SET ROLE"
+        switch self {
+        case .loginRoleInherits:
+            "the server's database role inherits privileges; run ALTER ROLE <role> NOINHERIT so tenant data is reachable only through SET ROLE"
+        case .perTenantCode(let schema):
+            "tenant schema \(schema) holds functions from a pre-release layout (code now lives once, in folio_code); recreate the database (deploy/dev-down --purge)"
+        }
     }
 }
 

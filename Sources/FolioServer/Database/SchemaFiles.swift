@@ -1,7 +1,9 @@
 import Foundation
 
-/// The SQL migrations under `Schema/`: `control/NNNN_name.sql` for the control schema and
-/// `tenant/NNNN_name.sql` for every tenant schema, applied in version order.
+/// The SQL under `Schema/`: append-only migrations `control/NNNN_name.sql` (the control
+/// schema's tables) and `tenant/NNNN_name.sql` (every tenant schema's tables, indexes,
+/// triggers and views), applied in version order; and `code/*.sql`, every function,
+/// re-applied as a whole in file-name order whenever it changed.
 public struct SchemaFiles: Sendable {
     public struct Migration: Sendable {
         public var version: Int
@@ -11,15 +13,26 @@ public struct SchemaFiles: Sendable {
         public var checksum: String
     }
 
+    /// A file of `code/`: functions and types, applied with CREATE OR REPLACE.
+    public struct CodeFile: Sendable {
+        public var name: String
+        public var sql: String
+    }
+
     public let control: [Migration]
     public let tenant: [Migration]
+    public let code: [CodeFile]
+    /// One digest of every code file's name and text: the code version.
+    public let codeChecksum: String
 
     public init(directory: String) throws {
         control = try Self.load(directory + "/control")
         tenant = try Self.load(directory + "/tenant")
-        guard !control.isEmpty, !tenant.isEmpty else {
+        code = try Self.sqlFiles(directory + "/code").map { CodeFile(name: $0.name, sql: $0.sql) }
+        guard !control.isEmpty, !tenant.isEmpty, !code.isEmpty else {
             throw SchemaError.missing(directory)
         }
+        codeChecksum = Self.fnv1a(code.map { $0.name + "\u{0}" + $0.sql }.joined(separator: "\u{0}"))
     }
 
     /// The first existing of: `$FOLIO_SCHEMA_DIR`, `<executable>/../share/folio/Schema`,
@@ -36,11 +49,14 @@ public struct SchemaFiles: Sendable {
         return candidates.first { FileManager.default.fileExists(atPath: $0 + "/control") } ?? checkout
     }
 
-    private static func load(_ directory: String) throws -> [Migration] {
+    private static func sqlFiles(_ directory: String) throws -> [(name: String, sql: String)] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
-        return try names.map { file in
+        return try names.map { ($0, try String(contentsOfFile: directory + "/" + $0, encoding: .utf8)) }
+    }
+
+    private static func load(_ directory: String) throws -> [Migration] {
+        try sqlFiles(directory).map { file, sql in
             guard let version = Int(file.prefix { $0.isNumber }) else { throw SchemaError.badName(file) }
-            let sql = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
             return Migration(version: version, name: String(file.dropLast(4)), sql: sql, checksum: fnv1a(sql))
         }
     }
@@ -61,7 +77,7 @@ public enum SchemaError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missing(let dir): "no migrations found under \(dir) (expected control/ and tenant/; set FOLIO_SCHEMA_DIR)"
+        case .missing(let dir): "no SQL found under \(dir) (expected control/, tenant/ and code/; set FOLIO_SCHEMA_DIR)"
         case .badName(let file): "migration file \(file) does not start with a version number"
         }
     }

@@ -28,7 +28,7 @@ final class Dispatcher: Sendable {
         self.administration = administration
         self.documents = DocumentRendering(pool: pool)
         self.errors = ErrorTranslation(logger: logger)
-        self.pingResult = Array(#"{"pong":true,"version":"\#(version)"}"#.utf8)
+        self.pingResult = Array(#"{"pong":true,"version":"\#(version)","contract":"1.1"}"#.utf8)
     }
 
     func dispatch(_ request: RPCRequest, caller: Caller, on eventLoop: EventLoop) -> Outcome {

@@ -23,13 +23,17 @@ struct TenantAdministration: Sendable {
             }
         case "tenant.list":
             return pool.run(on: eventLoop) { db in
-                .text(try db.query(PostgresStatement(
-                    "SELECT folio.tenant_list($1::bigint, $2::boolean)::text", [uid, admin])).scalar ?? "{}")
+                let (limit, after) = try Self.page(params)
+                return .text(try db.query(PostgresStatement(
+                    "SELECT folio.tenant_list($1::bigint, $2::boolean, $3::int, $4::bigint)::text",
+                    [uid, admin, limit, after])).scalar ?? "{}")
             }
         case "tenant.members":
             return pool.run(on: eventLoop) { db in
-                .text(try db.query(PostgresStatement(
-                    "SELECT folio.tenant_members($1::bigint, $2::boolean, $3)::text", [uid, admin, tenant])).scalar ?? "{}")
+                let (limit, after) = try Self.page(params)
+                return .text(try db.query(PostgresStatement(
+                    "SELECT folio.tenant_members($1::bigint, $2::boolean, $3, $4::int, $5::bigint)::text",
+                    [uid, admin, tenant, limit, after])).scalar ?? "{}")
             }
         case "tenant.create":
             let name = params["name"]?.stringValue ?? ""
@@ -61,6 +65,17 @@ struct TenantAdministration: Sendable {
         default:
             return eventLoop.makeFailedFuture(RPCError.methodNotFound(spec.name))
         }
+    }
+
+    /// A list's page: `limit` (default 50) and the id after which it starts (the `cursor`
+    /// a previous page returned, an id as text).
+    private static func page(_ params: JSONObject) throws -> (limit: String, after: String) {
+        let limit = params["limit"]?.int64Value ?? 50
+        guard let cursor = params["cursor"]?.stringValue else { return (String(limit), "-1") }
+        guard cursor.count <= 18, !cursor.isEmpty, cursor.allSatisfy({ ("0"..."9").contains($0) }) else {
+            throw RPCError.invalidParams("cursor is not a cursor returned by this list", field: "cursor")
+        }
+        return (String(limit), cursor)
     }
 
     /// Runs a mutating control method in one transaction, honouring `idempotency_key`

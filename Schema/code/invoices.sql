@@ -1,0 +1,399 @@
+-- Status of an issued invoice from its amounts, for invoice and (later) payment
+-- code: draft and void stay; balance 0 with payments = 'paid'; balance 0 reached
+-- through credit notes alone (no payments) = 'void' (fully cancelled); some
+-- payment = 'partially_paid'; else 'sent' once sent, else 'issued'. An invoice
+-- with total 0 and nothing paid or credited stays 'issued'/'sent'.
+CREATE OR REPLACE FUNCTION invoice_status(status text, total numeric, amount_paid numeric, credited numeric, sent_at timestamptz)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN status IN ('draft', 'void') THEN status
+        WHEN total - amount_paid - credited <= 0 AND amount_paid > 0 THEN 'paid'
+        WHEN total - amount_paid - credited <= 0 AND credited > 0 THEN 'void'
+        WHEN amount_paid > 0 THEN 'partially_paid'
+        WHEN sent_at IS NOT NULL THEN 'sent'
+        ELSE 'issued'
+    END
+$$;
+
+-- Whether an invoice is overdue on day d: open status, balance left, due before d.
+CREATE OR REPLACE FUNCTION invoice_overdue(i anyelement, d date) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT i.status IN ('issued', 'sent', 'partially_paid') AND i.due_date < d
+           AND i.total - i.amount_paid - i.credited > 0
+$$;
+
+-- The invoice result object; `lines` NULL omits the lines (lists).
+CREATE OR REPLACE FUNCTION invoice_json(i record, customer_name text, lines jsonb, today date) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE m int := minor_units(i.currency);
+BEGIN
+    RETURN jsonb_build_object(
+        'id', i.id, 'number', i.number, 'status', i.status, 'overdue', invoice_overdue(i, today),
+        'customer_id', i.customer_id, 'customer_name', customer_name, 'currency', i.currency,
+        'issue_date', date_text(i.issue_date), 'due_date', date_text(i.due_date),
+        'payment_terms_days', i.payment_terms_days, 'po_number', i.po_number, 'notes', i.notes,
+        'tax_rounding', i.tax_rounding,
+        'subtotal', money_text(i.subtotal, m), 'tax_total', money_text(i.tax_total, m),
+        'total', money_text(i.total, m), 'tax_breakdown', i.tax_breakdown,
+        'amount_paid', money_text(i.amount_paid, m), 'credited', money_text(i.credited, m),
+        'balance_due', money_text(i.total - i.amount_paid - i.credited, m),
+        'created_at', ts_text(i.created_at), 'updated_at', ts_text(i.updated_at),
+        'issued_at', ts_text(i.issued_at), 'sent_at', ts_text(i.sent_at),
+        'voided_at', ts_text(i.voided_at), 'void_reason', i.void_reason)
+        || CASE WHEN lines IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lines', lines) END;
+END
+$$;
+
+-- An invoice's stored lines.
+CREATE OR REPLACE FUNCTION invoice_lines_of(p_invoice_id bigint) RETURNS doc_line[]
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT array_agg(ROW(l.line_no, l.item_id, l.description, l.qty, l.unit_price, l.tax_rate, l.tax_percent,
+                             l.amount, l.tax)::doc_line ORDER BY l.line_no)
+          FROM invoice_lines l WHERE l.invoice_id = p_invoice_id);
+END
+$$;
+
+-- Finds an invoice by {id} or {number} (keys named by id_key/number_key),
+-- optionally locking it. FL002 when absent, FL602 when neither key is given.
+CREATE OR REPLACE FUNCTION invoice_find(p jsonb, lock boolean, id_key text DEFAULT 'id', number_key text DEFAULT 'number')
+RETURNS record
+LANGUAGE plpgsql AS $$
+DECLARE i invoices;
+BEGIN
+    IF p->>id_key IS NOT NULL THEN
+        IF p->>number_key IS NOT NULL THEN
+            PERFORM fail('FL602', format('give %s or %s, not both', id_key, number_key), number_key);
+        END IF;
+        IF lock THEN
+            SELECT * INTO i FROM invoices WHERE id = (p->>id_key)::bigint FOR NO KEY UPDATE;
+        ELSE
+            SELECT * INTO i FROM invoices WHERE id = (p->>id_key)::bigint;
+        END IF;
+        IF i.id IS NULL THEN PERFORM fail('FL002', format('invoice %s not found', p->>id_key), id_key); END IF;
+    ELSIF p->>number_key IS NOT NULL THEN
+        IF lock THEN
+            SELECT * INTO i FROM invoices WHERE number = p->>number_key FOR NO KEY UPDATE;
+        ELSE
+            SELECT * INTO i FROM invoices WHERE number = p->>number_key;
+        END IF;
+        IF i.id IS NULL THEN PERFORM fail('FL002', format('invoice %s not found', p->>number_key), number_key); END IF;
+    ELSE
+        PERFORM fail('FL602', format('give %s or %s', id_key, number_key), id_key);
+    END IF;
+    RETURN i;
+END
+$$;
+
+-- Customer for a new or changed draft: must exist (FL002) and not be archived
+-- (FL003), both on field customer_id. Returns (name, payment_terms_days).
+CREATE OR REPLACE FUNCTION draft_customer(p_id bigint) RETURNS record
+LANGUAGE plpgsql STABLE AS $$
+DECLARE c customers;
+BEGIN
+    SELECT * INTO c FROM customers WHERE id = p_id;
+    IF c.id IS NULL THEN
+        PERFORM fail('FL002', format('customer %s not found', p_id), 'customer_id');
+    ELSIF c.archived THEN
+        PERFORM fail('FL003', format('customer %s (%s) is archived and cannot get new invoices', c.id, c.name), 'customer_id');
+    END IF;
+    RETURN c;
+END
+$$;
+
+-- A currency for a document: known ISO 4217 code (FL602 'currency').
+CREATE OR REPLACE FUNCTION check_currency(v text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF minor_units(v) IS NULL THEN
+        PERFORM fail('FL602', format('unknown currency %s', v), 'currency');
+    END IF;
+    RETURN v;
+END
+$$;
+
+-- invoice.create {customer_id, lines, currency?, notes?, payment_terms_days?,
+-- po_number?} -> draft invoice.
+CREATE OR REPLACE FUNCTION invoice_create(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    s settings;
+    c customers;
+    cur text;
+    m int;
+    pl priced_lines;
+    tot doc_totals_t;
+    i invoices;
+BEGIN
+    SELECT * INTO s FROM settings;
+    c := draft_customer((p->>'customer_id')::bigint);
+    cur := check_currency(coalesce(p->>'currency', s.currency));
+    m := minor_units(cur);
+    pl := price_lines(p->'lines', m);
+    tot := doc_totals(pl.lines, m, s.tax_rounding);
+    INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, tax_rounding,
+                          subtotal, tax_total, total, tax_breakdown)
+    VALUES (c.id, cur, check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
+            check_text(p->>'po_number', 'po_number', 100), check_text(p->>'notes', 'notes', 10000),
+            s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown)
+    RETURNING * INTO i;
+    INSERT INTO invoice_lines (invoice_id, line_no, item_id, description, qty, unit_price, tax_rate, tax_percent, amount, tax)
+    SELECT i.id, x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
+      FROM unnest(pl.lines) AS x;
+    PERFORM audit('invoice', i.id, jsonb_build_object('status', 'draft', 'customer_id', c.id, 'currency', cur,
+                                                      'lines', cardinality(pl.lines), 'total', money_text(i.total, m)));
+    RETURN invoice_json(i, c.name, pl.lines_json, (now() AT TIME ZONE s.timezone)::date);
+END
+$$;
+
+-- Locks a draft for a change (FL002 absent, FL003 not a draft).
+CREATE OR REPLACE FUNCTION draft_for_change(p_id bigint, what text) RETURNS record
+LANGUAGE plpgsql AS $$
+DECLARE i invoices;
+BEGIN
+    SELECT * INTO i FROM invoices WHERE id = p_id FOR NO KEY UPDATE;
+    IF i.id IS NULL THEN
+        PERFORM fail('FL002', format('invoice %s not found', p_id), 'id');
+    ELSIF i.status <> 'draft' THEN
+        PERFORM fail('FL003', format('invoice %s is %s and can no longer be %s', i.number,
+                                     replace(i.status, '_', ' '), what), 'id');
+    END IF;
+    RETURN i;
+END
+$$;
+
+-- invoice.update {id, customer_id?, lines?, currency?, notes?,
+-- payment_terms_days?, po_number?}: drafts only (FL003). `lines` replaces all
+-- lines; a currency change re-rounds the existing lines; null clears notes,
+-- po_number and payment_terms_days. Totals are recomputed with the tenant's
+-- current tax_rounding.
+CREATE OR REPLACE FUNCTION invoice_update(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    s settings;
+    i invoices := draft_for_change((p->>'id')::bigint, 'changed');
+    c customers;
+    cur text;
+    m int;
+    lines doc_line[];
+    tot doc_totals_t;
+BEGIN
+    SELECT * INTO s FROM settings;
+    IF p ? 'customer_id' THEN
+        c := draft_customer((p->>'customer_id')::bigint);
+    ELSE
+        SELECT * INTO c FROM customers WHERE id = i.customer_id;
+    END IF;
+    cur := CASE WHEN p ? 'currency' THEN check_currency(coalesce(p->>'currency', s.currency)) ELSE i.currency END;
+    m := minor_units(cur);
+    IF p ? 'lines' THEN
+        lines := (price_lines(p->'lines', m)).lines;
+        DELETE FROM invoice_lines WHERE invoice_id = i.id;
+        INSERT INTO invoice_lines (invoice_id, line_no, item_id, description, qty, unit_price, tax_rate, tax_percent, amount, tax)
+        SELECT i.id, x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
+          FROM unnest(lines) AS x;
+    ELSE
+        SELECT array_agg(ROW(x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent,
+                             a.amt, line_tax(a.amt, x.tax_percent, m))::doc_line ORDER BY x.line_no)
+          INTO lines
+          FROM unnest(invoice_lines_of(i.id)) AS x, LATERAL (SELECT line_amount(x.qty, x.unit_price, m) AS amt) a;
+        IF cur <> i.currency THEN
+            UPDATE invoice_lines l SET amount = x.amount, tax = x.tax
+              FROM unnest(lines) AS x
+             WHERE l.invoice_id = i.id AND l.line_no = x.line_no AND (l.amount, l.tax) IS DISTINCT FROM (x.amount, x.tax);
+        END IF;
+    END IF;
+    tot := doc_totals(lines, m, s.tax_rounding);
+    UPDATE invoices SET
+        customer_id = c.id,
+        currency = cur,
+        payment_terms_days = CASE WHEN p ? 'payment_terms_days'
+                                  THEN check_terms((p->>'payment_terms_days')::int, 'payment_terms_days')
+                                  ELSE payment_terms_days END,
+        po_number = CASE WHEN p ? 'po_number' THEN check_text(p->>'po_number', 'po_number', 100) ELSE po_number END,
+        notes = CASE WHEN p ? 'notes' THEN check_text(p->>'notes', 'notes', 10000) ELSE notes END,
+        tax_rounding = s.tax_rounding,
+        subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
+        tax_breakdown = tot.tax_breakdown,
+        updated_at = now()
+    WHERE id = i.id
+    RETURNING * INTO i;
+    PERFORM audit('invoice', i.id, (p - 'id' - 'lines')
+                  || jsonb_build_object('lines', cardinality(lines), 'total', money_text(i.total, m)));
+    RETURN invoice_json(i, c.name, lines_json(lines, m), (now() AT TIME ZONE s.timezone)::date);
+END
+$$;
+
+-- invoice.delete {id}: drafts only (FL003) -> {}.
+CREATE OR REPLACE FUNCTION invoice_delete(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE i invoices := draft_for_change((p->>'id')::bigint, 'deleted');
+BEGIN
+    DELETE FROM invoices WHERE id = i.id;
+    PERFORM audit('invoice', i.id, '{"deleted": true}');
+    RETURN '{}'::jsonb;
+END
+$$;
+
+-- invoice.issue {id, issue_date?}: drafts only (FL003). Re-prices the lines with
+-- the tax percents valid now and the tenant's current tax_rounding, computes
+-- terms (invoice's, else customer's, else tenant's) and due date, records stock
+-- movements for tracked items, and only then takes the next number from the
+-- series (row lock held until commit) and stores number and hash.
+CREATE OR REPLACE FUNCTION invoice_issue(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    s settings;
+    i invoices;
+    r record;
+    today date;
+    d date;
+    m int;
+    lines doc_line[];
+    lj jsonb;
+    hl text;
+    res jsonb;
+    changed boolean;
+    n_items int;
+    tot doc_totals_t;
+    terms int;
+    due date;
+    slot series_slot;
+BEGIN
+    SELECT * INTO s FROM settings;
+    SELECT iv AS inv, c.name AS customer_name, c.payment_terms_days AS customer_terms INTO r
+      FROM invoices iv JOIN customers c ON c.id = iv.customer_id
+     WHERE iv.id = (p->>'id')::bigint FOR NO KEY UPDATE OF iv;
+    i := r.inv;
+    IF i.id IS NULL THEN
+        PERFORM fail('FL002', format('invoice %s not found', p->>'id'), 'id');
+    ELSIF i.status <> 'draft' THEN
+        PERFORM fail('FL003', format('invoice %s is already %s', i.number,
+                     CASE WHEN i.status = 'void' THEN 'void' ELSE 'issued' END), 'id');
+    END IF;
+    today := (now() AT TIME ZONE s.timezone)::date;
+    d := coalesce((p->>'issue_date')::date, today);
+    IF d > today THEN
+        PERFORM fail('FL602', format('issue date %s is in the future (today is %s)', date_text(d), date_text(today)), 'issue_date');
+    END IF;
+    m := minor_units(i.currency);
+
+    -- Re-price with the current percents (only rows that changed are written);
+    -- the result and hash forms of the lines come from the same pass.
+    SELECT array_agg(y.l ORDER BY y.line_no), jsonb_agg(line_json(y.l, m) ORDER BY y.line_no),
+           '[' || coalesce(string_agg(hash_line(y.l, m), ',' ORDER BY y.line_no), '') || ']',
+           bool_or(y.changed), count(DISTINCT (y.l).item_id)
+      INTO lines, lj, hl, changed, n_items
+      FROM (SELECT l.line_no,
+                   ROW(l.line_no, l.item_id, l.description, l.qty, l.unit_price, l.tax_rate, x.pct, x.amt,
+                       line_tax(x.amt, x.pct, m))::doc_line AS l,
+                   x.pct <> l.tax_percent OR x.amt <> l.amount OR line_tax(x.amt, x.pct, m) <> l.tax AS changed
+              FROM invoice_lines l
+              LEFT JOIN LATERAL (SELECT tr.percent FROM tax_rates tr WHERE tr.code = l.tax_rate) t ON true
+             CROSS JOIN LATERAL (SELECT coalesce(t.percent, l.tax_percent) AS pct,
+                                        line_amount(l.qty, l.unit_price, m) AS amt) x
+             WHERE l.invoice_id = i.id) y;
+    IF changed THEN
+        UPDATE invoice_lines l SET tax_percent = x.tax_percent, amount = x.amount, tax = x.tax
+          FROM unnest(lines) AS x
+         WHERE l.invoice_id = i.id AND l.line_no = x.line_no
+           AND (l.tax_percent, l.amount, l.tax) IS DISTINCT FROM (x.tax_percent, x.amount, x.tax);
+    END IF;
+    tot := doc_totals(lines, m, s.tax_rounding);
+    terms := coalesce(i.payment_terms_days, r.customer_terms, s.payment_terms_days);
+    due := d + terms;
+
+    -- Stock: one movement per line of a tracked item. With several items their
+    -- rows are locked in id order first (before the series lock) so concurrent
+    -- issues cannot deadlock; a single item needs no ordering. NO KEY UPDATE
+    -- (what the stock UPDATE takes anyway) does not conflict with the KEY SHARE
+    -- locks that foreign key checks of concurrent invoice.create calls take.
+    IF n_items > 0 THEN
+        IF n_items > 1 THEN
+            PERFORM 1 FROM items WHERE id IN (SELECT x.item_id FROM unnest(lines) x) AND stock_qty IS NOT NULL
+              ORDER BY id FOR NO KEY UPDATE;
+        END IF;
+        WITH mv AS (
+            INSERT INTO stock_movements (item_id, qty_delta, reason, invoice_id)
+            SELECT x.item_id, -x.qty, 'invoice', i.id
+              FROM unnest(lines) x JOIN items it ON it.id = x.item_id
+             WHERE it.stock_qty IS NOT NULL
+             ORDER BY x.line_no
+            RETURNING item_id, qty_delta)
+        UPDATE items it SET stock_qty = it.stock_qty + d.delta
+          FROM (SELECT item_id, sum(qty_delta) AS delta FROM mv GROUP BY item_id) d
+         WHERE it.id = d.item_id;
+    END IF;
+
+    -- The result is built before the series lock; only the number is added after.
+    i.status := 'issued'; i.issue_date := d; i.due_date := due; i.payment_terms_days := terms;
+    i.tax_rounding := s.tax_rounding; i.subtotal := tot.subtotal; i.tax_total := tot.tax_total;
+    i.total := tot.subtotal + tot.tax_total; i.tax_breakdown := tot.tax_breakdown;
+    i.issued_at := now(); i.updated_at := now();
+    res := invoice_json(i, r.customer_name, lj, today);
+
+    -- Number and hash link, under the series row lock (held until commit): from
+    -- here on only the invoice row and its audit entry are written.
+    slot := series_take('invoice', s.invoice_number_format, d,
+                        invoice_hash_body(d, due, i.customer_id, i.currency, tot.subtotal, tot.tax_total,
+                                          tot.subtotal + tot.tax_total, hl, tot.tax_breakdown));
+    IF EXISTS (SELECT 1 FROM invoices WHERE number = slot.number) THEN
+        PERFORM fail('FL003', format('invoice number %s is already used; change the invoice number format', slot.number),
+                     'id');
+    END IF;
+    UPDATE invoices SET
+        status = 'issued', number = slot.number, series_period = slot.period, seq = slot.seq,
+        issue_date = d, due_date = due, payment_terms_days = terms, tax_rounding = s.tax_rounding,
+        subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
+        tax_breakdown = tot.tax_breakdown, hash = slot.hash, issued_at = now(), updated_at = now()
+    WHERE id = i.id;
+    PERFORM audit('invoice', i.id, jsonb_build_object('status', 'issued', 'number', slot.number,
+                                                      'issue_date', date_text(d), 'due_date', date_text(due),
+                                                      'total', money_text(i.total, m), 'hash', slot.hash));
+    RETURN res || jsonb_build_object('number', slot.number);
+END
+$$;
+
+-- invoice.get {id} or {number}.
+CREATE OR REPLACE FUNCTION invoice_get(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN invoice_full_json(invoice_find(p, false));
+END
+$$;
+
+-- invoice.list {status?, customer_id?, overdue_as_of?, issued_from?, issued_to?,
+-- limit?, cursor?}: invoice objects without lines, by id. overdue_as_of D keeps
+-- issued, non-void invoices with balance_due > 0 and due_date < D; issued_from/to
+-- bound issue_date (inclusive). The query is built from the filters given so each
+-- call is planned for its own index (1,000,000 invoices).
+CREATE OR REPLACE FUNCTION invoice_list(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    lim int := page_limit(p);
+    q text := 'SELECT i FROM invoices i WHERE i.id > $1';
+    res jsonb;
+    nxt text;
+BEGIN
+    IF p->>'status' IS NOT NULL THEN q := q || ' AND i.status = $2'; END IF;
+    IF p->>'customer_id' IS NOT NULL THEN q := q || ' AND i.customer_id = $3'; END IF;
+    IF p->>'overdue_as_of' IS NOT NULL THEN
+        q := q || ' AND i.status IN (''issued'', ''sent'', ''partially_paid'') AND i.due_date < $4'
+                  ' AND i.total - i.amount_paid - i.credited > 0';
+    END IF;
+    IF p->>'issued_from' IS NOT NULL THEN q := q || ' AND i.issue_date >= $5'; END IF;
+    IF p->>'issued_to' IS NOT NULL THEN q := q || ' AND i.issue_date <= $6'; END IF;
+    q := q || ' ORDER BY i.id LIMIT $7';
+    EXECUTE format($q$
+        SELECT coalesce(jsonb_agg(invoice_json(r.i, c.name, NULL, $8) ORDER BY (r.i).id)
+                        FILTER (WHERE r.n <= $9), '[]'),
+               CASE WHEN count(*) > $9 THEN max((r.i).id) FILTER (WHERE r.n <= $9)::text END
+          FROM (SELECT x.i, row_number() OVER (ORDER BY (x.i).id) AS n FROM (%s) x) r
+          JOIN customers c ON c.id = (r.i).customer_id $q$, q)
+       INTO res, nxt
+      USING page_after(p), p->>'status', (p->>'customer_id')::bigint, (p->>'overdue_as_of')::date,
+            (p->>'issued_from')::date, (p->>'issued_to')::date, lim + 1, tenant_today(), lim;
+    RETURN jsonb_build_object('items', res, 'next_cursor', nxt);
+END
+$$;

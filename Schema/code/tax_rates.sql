@@ -1,0 +1,105 @@
+-- Result object of a tax rate.
+CREATE OR REPLACE FUNCTION tax_rate_json(t anyelement) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT jsonb_build_object('id', t.id, 'code', t.code, 'name', t.name, 'percent', dec_text(t.percent),
+                              'archived', t.archived, 'created_at', ts_text(t.created_at),
+                              'updated_at', ts_text(t.updated_at))
+$$;
+
+-- Percent 0..100.
+CREATE OR REPLACE FUNCTION check_percent(v numeric, field text) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF v IS NULL OR v < 0 OR v > 100 THEN
+        PERFORM fail('FL602', 'percent must be between 0 and 100', field);
+    END IF;
+    RETURN v;
+END
+$$;
+
+-- tax_rate.create {code, name, percent}: code unique (FL003 'code').
+CREATE OR REPLACE FUNCTION tax_rate_create(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE t tax_rates;
+BEGIN
+    IF p->>'code' IS NULL OR p->>'code' !~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$' THEN
+        PERFORM fail('FL602', 'code must be 1 to 32 letters, digits, ".", "_" or "-"', 'code');
+    END IF;
+    INSERT INTO tax_rates (code, name, percent)
+    VALUES (p->>'code', req_text(p->>'name', 'name', 200), check_percent((p->>'percent')::numeric, 'percent'))
+    ON CONFLICT (code) DO NOTHING
+    RETURNING * INTO t;
+    IF t.id IS NULL THEN
+        PERFORM fail('FL003', format('tax rate %s already exists', p->>'code'), 'code');
+    END IF;
+    PERFORM audit('tax_rate', t.id, p);
+    RETURN tax_rate_json(t);
+END
+$$;
+
+-- tax_rate.get {code}.
+CREATE OR REPLACE FUNCTION tax_rate_get(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE t tax_rates;
+BEGIN
+    SELECT * INTO t FROM tax_rates WHERE code = p->>'code';
+    IF t.id IS NULL THEN
+        PERFORM fail('FL002', format('tax rate %s not found', p->>'code'), 'code');
+    END IF;
+    RETURN tax_rate_json(t);
+END
+$$;
+
+-- tax_rate.update {code, name?, percent?}. A new percent applies to lines priced
+-- from now on and to drafts when they are issued (invoice_issue re-reads the
+-- current percent); issued invoices and credit notes keep theirs.
+CREATE OR REPLACE FUNCTION tax_rate_update(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE t tax_rates;
+BEGIN
+    UPDATE tax_rates SET
+        name = CASE WHEN p ? 'name' THEN req_text(p->>'name', 'name', 200) ELSE name END,
+        percent = CASE WHEN p ? 'percent' THEN check_percent((p->>'percent')::numeric, 'percent') ELSE percent END,
+        updated_at = now()
+    WHERE code = p->>'code'
+    RETURNING * INTO t;
+    IF t.id IS NULL THEN
+        PERFORM fail('FL002', format('tax rate %s not found', p->>'code'), 'code');
+    END IF;
+    PERFORM audit('tax_rate', t.id, p);
+    RETURN tax_rate_json(t);
+END
+$$;
+
+-- tax_rate.archive {code} (extra method): an archived rate cannot be put on new
+-- items or lines; existing items, drafts and documents keep it.
+CREATE OR REPLACE FUNCTION tax_rate_archive(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE t tax_rates;
+BEGIN
+    UPDATE tax_rates SET archived = true, updated_at = now() WHERE code = p->>'code' RETURNING * INTO t;
+    IF t.id IS NULL THEN
+        PERFORM fail('FL002', format('tax rate %s not found', p->>'code'), 'code');
+    END IF;
+    PERFORM audit('tax_rate', t.id, '{"archived": true}');
+    RETURN tax_rate_json(t);
+END
+$$;
+
+-- tax_rate.list {limit?, cursor?}: every rate, archived ones included (flagged).
+CREATE OR REPLACE FUNCTION tax_rate_list(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    lim int := page_limit(p);
+    after bigint := page_after(p);
+    res jsonb;
+    nxt text;
+BEGIN
+    SELECT coalesce(jsonb_agg(tax_rate_json(r.t) ORDER BY r.k) FILTER (WHERE r.k <= lim), '[]'),
+           CASE WHEN count(*) > lim THEN max((r.t).id) FILTER (WHERE r.k <= lim)::text END
+      INTO res, nxt
+      FROM (SELECT t, row_number() OVER (ORDER BY t.id) AS k
+              FROM tax_rates t WHERE t.id > after ORDER BY t.id LIMIT lim + 1) r;
+    RETURN jsonb_build_object('items', res, 'next_cursor', nxt);
+END
+$$;
