@@ -1,9 +1,11 @@
 -- branding.get {} -> {accent_color, footer, has_logo, logo_bytes, html_template, updated_at}
-CREATE OR REPLACE FUNCTION branding_json(b anyelement) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('accent_color', b.accent_color, 'footer', b.footer,
-                              'has_logo', b.logo_png IS NOT NULL, 'logo_bytes', octet_length(b.logo_png),
-                              'html_template', b.html_template, 'updated_at', ts_text(b.updated_at))
+CREATE OR REPLACE FUNCTION branding_json(b record) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object('accent_color', b.accent_color, 'footer', b.footer,
+                       'has_logo', b.logo_png IS NOT NULL, 'logo_bytes', octet_length(b.logo_png),
+                       'html_template', b.html_template, 'updated_at', ts_text(b.updated_at));
+END
 $$;
 
 CREATE OR REPLACE FUNCTION branding_get(p jsonb) RETURNS jsonb

@@ -1,11 +1,13 @@
 -- Result object of a customer.
-CREATE OR REPLACE FUNCTION customer_json(c anyelement) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email, 'phone', c.phone,
-                              'billing_address', c.billing_address, 'shipping_address', c.shipping_address,
-                              'payment_terms_days', c.payment_terms_days, 'tax_id', c.tax_id, 'notes', c.notes,
-                              'archived', c.archived, 'created_at', ts_text(c.created_at),
-                              'updated_at', ts_text(c.updated_at))
+CREATE OR REPLACE FUNCTION customer_json(c record) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email, 'phone', c.phone,
+                       'billing_address', c.billing_address, 'shipping_address', c.shipping_address,
+                       'payment_terms_days', c.payment_terms_days, 'tax_id', c.tax_id, 'notes', c.notes,
+                       'archived', c.archived, 'created_at', ts_text(c.created_at),
+                       'updated_at', ts_text(c.updated_at));
+END
 $$;
 
 -- customer.create {name, email?, phone?, billing_address?, shipping_address?,

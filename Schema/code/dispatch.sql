@@ -55,9 +55,10 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION outbox_json(o anyelement) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+CREATE OR REPLACE FUNCTION outbox_json(o record) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
         'id', o.id, 'invoice_id', o.invoice_id, 'kind', o.kind,
         'number', (SELECT i.number FROM invoices i WHERE i.id = o.invoice_id),
         'recipient', o.recipient, 'subject', o.subject, 'status', o.status, 'attempts', o.attempts,
@@ -66,7 +67,8 @@ LANGUAGE sql STABLE AS $$
         'created_at', ts_text(o.created_at), 'sent_at', ts_text(o.sent_at),
         'attempts_log', coalesce((SELECT jsonb_agg(jsonb_build_object('at', ts_text(a.at), 'ok', a.ok, 'error', a.error)
                                                    ORDER BY a.id)
-                                    FROM dispatch_attempts a WHERE a.outbox_id = o.id), '[]'))
+                                    FROM dispatch_attempts a WHERE a.outbox_id = o.id), '[]')));
+END
 $$;
 
 -- dispatch.list {invoice_id?, status?, limit?, cursor?}: outbox entries by id

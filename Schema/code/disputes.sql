@@ -41,11 +41,13 @@ $$;
 
 -- Full invoice result (invoice.get and the dispute/note methods): as in 0002,
 -- plus invoice_extra_json.
-CREATE OR REPLACE FUNCTION invoice_full_json(i anyelement) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT invoice_json(i, (SELECT c.name FROM customers c WHERE c.id = i.customer_id),
+CREATE OR REPLACE FUNCTION invoice_full_json(i record) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT invoice_json(i, (SELECT c.name FROM customers c WHERE c.id = i.customer_id),
                         lines_json(invoice_lines_of(i.id), minor_units(i.currency)), tenant_today())
-           || invoice_extra_json(i)
+           || invoice_extra_json(i));
+END
 $$;
 
 -- The params key an invoice was given by (for error fields).

@@ -21,9 +21,9 @@
 --    is a string with exactly the minor-unit decimals; qty and percent are shown
 --    with trailing zeros trimmed; unit_price as stored (as given).
 --  * Dates are 'YYYY-MM-DD', timestamps RFC 3339 UTC with microseconds.
---  * A function takes a tenant table's row as `anyelement` (SQL) or `record`
---    (PL/pgSQL) and returns one as `record`: the row types belong to the tenant
---    schemas, which all have the same shape.
+--  * A function takes or returns a tenant table's row as `record` (so those are
+--    PL/pgSQL): the row types belong to the tenant schemas, which all have the
+--    same shape.
 --  * Composite types (00_types.sql) are created once and never changed in place:
 --    a new shape gets a new name.
 --  * Citus schema-based sharding: all data lives in the tenant schema, keys are

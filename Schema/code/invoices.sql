@@ -17,10 +17,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- Whether an invoice is overdue on day d: open status, balance left, due before d.
-CREATE OR REPLACE FUNCTION invoice_overdue(i anyelement, d date) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT i.status IN ('issued', 'sent', 'partially_paid') AND i.due_date < d
-           AND i.total - i.amount_paid - i.credited > 0
+CREATE OR REPLACE FUNCTION invoice_overdue(i record, d date) RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN i.status IN ('issued', 'sent', 'partially_paid') AND i.due_date < d
+           AND i.total - i.amount_paid - i.credited > 0;
+END
 $$;
 
 -- The invoice result object; `lines` NULL omits the lines (lists).

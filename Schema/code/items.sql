@@ -1,10 +1,12 @@
 -- Result object of an item.
-CREATE OR REPLACE FUNCTION item_json(i anyelement) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT jsonb_build_object('id', i.id, 'sku', i.sku, 'name', i.name, 'description', i.description,
-                              'unit_price', i.unit_price::text, 'tax_rate', i.tax_rate,
-                              'stock_qty', dec_text(i.stock_qty), 'archived', i.archived,
-                              'created_at', ts_text(i.created_at), 'updated_at', ts_text(i.updated_at))
+CREATE OR REPLACE FUNCTION item_json(i record) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN jsonb_build_object('id', i.id, 'sku', i.sku, 'name', i.name, 'description', i.description,
+                       'unit_price', i.unit_price::text, 'tax_rate', i.tax_rate,
+                       'stock_qty', dec_text(i.stock_qty), 'archived', i.archived,
+                       'created_at', ts_text(i.created_at), 'updated_at', ts_text(i.updated_at));
+END
 $$;
 
 -- A tax rate code given for an item or line must exist and not be archived (FL602).

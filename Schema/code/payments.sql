@@ -16,13 +16,15 @@
 -- payments never over-allocate an invoice and cannot deadlock each other.
 
 -- Discrepancy object; `number` is its invoice's number (or NULL).
-CREATE OR REPLACE FUNCTION discrepancy_json(d anyelement, number text) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT jsonb_build_object(
+CREATE OR REPLACE FUNCTION discrepancy_json(d record, number text) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN jsonb_build_object(
         'id', d.id, 'kind', d.kind, 'payment_id', d.payment_id, 'invoice_id', d.invoice_id, 'number', number,
         'customer_id', d.customer_id, 'amount', money_text(d.amount, minor_units(d.currency)), 'currency', d.currency,
         'message', d.message, 'status', d.status, 'resolution_note', d.resolution_note,
-        'resolved_by', d.resolved_by, 'resolved_at', ts_text(d.resolved_at), 'created_at', ts_text(d.created_at))
+        'resolved_by', d.resolved_by, 'resolved_at', ts_text(d.resolved_at), 'created_at', ts_text(d.created_at));
+END
 $$;
 
 -- Payment object: {id, customer_id, customer_name, amount, currency,

@@ -32,9 +32,10 @@ $$;
 -- else 'duplicate' (the line was already known when this statement was
 -- imported), else 'new'. The match counts count the statement's new lines;
 -- duplicate counts its known ones; confirmed counts lines with a payment.
-CREATE OR REPLACE FUNCTION reconcile_statement_json(st anyelement) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+CREATE OR REPLACE FUNCTION reconcile_statement_json(st record) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
         'statement_id', st.id, 'currency', st.currency, 'created_at', ts_text(st.created_at),
         'lines', coalesce(jsonb_agg(jsonb_build_object(
                      'id', l.id, 'row', en.row_no, 'date', date_text(l.line_date),
@@ -55,7 +56,8 @@ LANGUAGE sql STABLE AS $$
       LEFT JOIN bank_statement_lines l ON l.id = en.line_id
       LEFT JOIN invoices i ON i.id = l.invoice_id
       LEFT JOIN customers c ON c.id = l.customer_id
-      LEFT JOIN payments pm ON pm.statement_line_id = l.id
+      LEFT JOIN payments pm ON pm.statement_line_id = l.id);
+END
 $$;
 
 -- reconcile.import {csv, columns?: {date?, amount?, reference?, payer?},

@@ -1,9 +1,11 @@
 -- Result object of a tax rate.
-CREATE OR REPLACE FUNCTION tax_rate_json(t anyelement) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT jsonb_build_object('id', t.id, 'code', t.code, 'name', t.name, 'percent', dec_text(t.percent),
-                              'archived', t.archived, 'created_at', ts_text(t.created_at),
-                              'updated_at', ts_text(t.updated_at))
+CREATE OR REPLACE FUNCTION tax_rate_json(t record) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN jsonb_build_object('id', t.id, 'code', t.code, 'name', t.name, 'percent', dec_text(t.percent),
+                       'archived', t.archived, 'created_at', ts_text(t.created_at),
+                       'updated_at', ts_text(t.updated_at));
+END
 $$;
 
 -- Percent 0..100.

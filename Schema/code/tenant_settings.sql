@@ -1,12 +1,14 @@
 -- The tenant result object.
-CREATE OR REPLACE FUNCTION tenant_json(s anyelement) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT jsonb_build_object('tenant', s.tenant, 'name', s.name, 'currency', s.currency, 'timezone', s.timezone,
-                              'tax_rounding', s.tax_rounding, 'payment_terms_days', s.payment_terms_days,
-                              'invoice_number_format', s.invoice_number_format,
-                              'credit_note_number_format', s.credit_note_number_format,
-                              'legal_name', s.legal_name, 'address', s.address, 'tax_id', s.tax_id,
-                              'email', s.email, 'phone', s.phone, 'updated_at', ts_text(s.updated_at))
+CREATE OR REPLACE FUNCTION tenant_json(s record) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN jsonb_build_object('tenant', s.tenant, 'name', s.name, 'currency', s.currency, 'timezone', s.timezone,
+                       'tax_rounding', s.tax_rounding, 'payment_terms_days', s.payment_terms_days,
+                       'invoice_number_format', s.invoice_number_format,
+                       'credit_note_number_format', s.credit_note_number_format,
+                       'legal_name', s.legal_name, 'address', s.address, 'tax_id', s.tax_id,
+                       'email', s.email, 'phone', s.phone, 'updated_at', ts_text(s.updated_at));
+END
 $$;
 
 -- tenant.get {}.

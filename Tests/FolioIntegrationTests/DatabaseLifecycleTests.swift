@@ -61,10 +61,58 @@ import Testing
                                                                     "--schema-dir", TestEnvironment.schemaDirectory])
         #expect(second.status == 0)
         #expect(!second.stdout.contains("applied"))
-        #expect(second.stdout.contains("tenant \(tenant) (1/1)"))
+        #expect(second.stdout.contains("1 tenant(s), 0 migrated"))
         #expect(try Database.column(db, "SELECT count(*) FROM folio.schema_migrations") == before)
         #expect(try Database.column(db, "SELECT string_agg(version::text, ',' ORDER BY version) FROM t_\(tenant).schema_migrations") == tenantBefore)
         let files = try FileManager.default.contentsOfDirectory(atPath: TestEnvironment.schemaDirectory + "/tenant").filter { $0.hasSuffix(".sql") }
         #expect(tenantBefore.first??.split(separator: ",").count == files.count)
+    }
+
+    /// A change to the code alone is one statement set, whatever the tenant count: every
+    /// tenant runs the new code at once, and no tenant schema is touched.
+    @Test func codeOnlyChangeReachesEveryTenantWithoutTouchingItsSchema() throws {
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database)
+        defer { server.stop() }
+        let tenants = try (0..<3).map { _ in try server.makeTenant("code") }
+        let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
+        let shape = """
+            SELECT string_agg(n.nspname || '.' || c.relname || ':' || c.relkind::text || ':' || c.xmin::text, ',' ORDER BY c.oid)
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname LIKE 't\\_code%'
+            """
+        let before = try Database.column(db, shape)
+
+        // A copy of Schema/ whose code file changes a function and adds one.
+        let changed = TestEnvironment.scratchDirectory() + "/schema-code-change"
+        try? FileManager.default.removeItem(atPath: changed)
+        try FileManager.default.copyItem(atPath: TestEnvironment.schemaDirectory, toPath: changed)
+        let helpers = changed + "/code/helpers.sql"
+        let text = try String(contentsOfFile: helpers, encoding: .utf8) + """
+
+            CREATE OR REPLACE FUNCTION code_probe() RETURNS text
+            LANGUAGE sql STABLE AS $$ SELECT (SELECT tenant FROM settings) || ' runs the new code' $$;
+
+            """
+        try text.write(toFile: helpers, atomically: true, encoding: .utf8)
+        let migrate = try ProcessRunner.run(TestEnvironment.foliod, ["migrate", "--database", cluster.database, "--schema-dir", changed])
+        #expect(migrate.status == 0)
+        #expect(migrate.stdout.contains("code: applied"))
+        #expect(migrate.stdout.contains("3 tenant(s), 0 migrated"))
+        for tenant in tenants {
+            let probe = try PostgresConnection(conninfo: cluster.database)
+            try probe.execute("BEGIN")
+            try probe.query(PostgresStatement("SELECT folio.enter(0, $1, 'viewer', true, 'test')", [tenant]))
+            #expect(try Database.column(probe, "SELECT code_probe()") == ["\(tenant) runs the new code"])
+            try probe.execute("ROLLBACK")
+        }
+        #expect(try Database.column(db, shape) == before)
+
+        // Back to the checkout's code: the function no file defines any more is dropped.
+        let back = try ProcessRunner.run(TestEnvironment.foliod, ["migrate", "--database", cluster.database,
+                                                                  "--schema-dir", TestEnvironment.schemaDirectory])
+        #expect(back.status == 0)
+        #expect(back.stdout.contains("code: dropped folio_code.code_probe()"))
+        #expect(try Database.column(db, "SELECT count(*) FROM pg_proc WHERE proname = 'code_probe'") == ["0"])
+        #expect(try Database.column(db, shape) == before)
     }
 }

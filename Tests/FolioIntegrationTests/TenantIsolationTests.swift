@@ -28,6 +28,23 @@ import Testing
             #expect(error.sqlState == "42501")  // insufficient_privilege
         }
         try db.execute("ROLLBACK")
+        // The shared code runs as the caller: pointed at tenant B's schema under tenant A's
+        // role, it is refused by PostgreSQL too.
+        try db.execute("BEGIN")
+        try db.query(PostgresStatement("SELECT folio.enter(0, $1, 'viewer', true, 'test')", [a]))
+        try db.execute("SET LOCAL search_path = t_\(b), folio_code")
+        do {
+            _ = try db.execute("SELECT folio_code.customer_list('{}')")
+            Issue.record("the shared code read tenant B's customers under tenant A's role")
+        } catch {
+            // A schema the role may not use is not even searched: B's tables do not exist for A.
+            #expect(error.sqlState == "42P01")
+        }
+        try db.execute("ROLLBACK")
+        try db.execute("BEGIN")
+        try db.query(PostgresStatement("SELECT folio.enter(0, $1, 'viewer', true, 'test')", [a]))
+        #expect(try Database.column(db, "SELECT (folio_code.customer_list('{}')->'items')::text") == ["[]"])
+        try db.execute("ROLLBACK")
         try db.execute("BEGIN")
         try db.query(PostgresStatement("SELECT folio.enter(0, $1, 'viewer', true, 'test')", [a]))
         #expect(throws: PostgresError.self) { try db.execute("SELECT * FROM folio.memberships") }
@@ -80,19 +97,23 @@ import Testing
               AND (a.attidentity <> '' OR pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval%')
             """, [schema])
         #expect(sequenceNumbers.isEmpty)
-        // No tenant function reaches into the control schema (string literals such as
-        // the setting name 'folio.uid' aside).
+        // A tenant schema holds data only: no function of its own.
+        #expect(try Database.column(db, "SELECT count(*) FROM pg_proc WHERE pronamespace = $1::regnamespace", [schema]) == ["0"])
+        // No shared tenant function reaches into the control schema (string literals such
+        // as the setting name 'folio.uid' aside).
         let controlUse = try Database.column(db, """
             SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname = $1 AND regexp_replace(p.prosrc, '''[^'']*''', '', 'g') ~ '\\mfolio\\.'
-            """, [schema])
+            WHERE n.nspname = 'folio_code' AND regexp_replace(p.prosrc, '''[^'']*''', '', 'g') ~ '\\mfolio\\.'
+            """)
         #expect(controlUse.isEmpty)
-        // Every table and function of the tenant lives in its schema; the role reaches only that schema.
+        // Every table of the tenant lives in its schema; the role reaches only that schema
+        // and the shared code.
         let usable = try Database.column(db, """
             SELECT nspname FROM pg_namespace
             WHERE has_schema_privilege($1, oid, 'USAGE') AND nspname NOT IN ('pg_catalog', 'information_schema', 'public')
               AND nspname NOT LIKE 'pg_toast%' AND nspname NOT LIKE 'pg_temp%'
+            ORDER BY nspname
             """, [try role(of: tenant, db)])
-        #expect(usable == [schema])
+        #expect(usable == ["folio_code", schema])
     }
 }

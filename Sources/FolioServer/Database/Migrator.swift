@@ -57,7 +57,8 @@ public struct Migrator: Sendable {
                 try db.execute(file.sql)
             }
             let stale = try db.query(PostgresStatement("""
-                SELECT p.oid::regprocedure::text FROM pg_proc p
+                SELECT format('%I.%I(%s)', p.pronamespace::regnamespace, p.proname, pg_get_function_identity_arguments(p.oid))
+                  FROM pg_proc p
                  WHERE p.pronamespace IN ('folio'::regnamespace, '\(Self.codeSchema)'::regnamespace)
                    AND p.xmin <> xid(pg_current_xact_id())
                 """)).rows.map { $0[0]! }
