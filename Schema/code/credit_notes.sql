@@ -215,7 +215,6 @@ DECLARE
     lines doc_line[];
     total numeric;
     bal numeric;
-    which text;
 BEGIN
     IF p->'lines' IS NOT NULL AND p->'lines' <> 'null' AND p->'amount' IS NOT NULL AND p->'amount' <> 'null' THEN
         PERFORM fail('FL602', 'give exactly one of lines or amount, not both', 'amount');
@@ -239,7 +238,6 @@ BEGIN
     m := minor_units(i.currency);
     bal := i.total - i.amount_paid - i.credited;
     IF p->'amount' IS NOT NULL AND p->'amount' <> 'null' THEN
-        which := 'amount';
         total := (p->>'amount')::numeric;
         IF total <= 0 OR total <> round(total, m) THEN
             PERFORM fail('FL602', format('amount must be greater than 0 with at most %s decimals', m), 'amount');
@@ -250,7 +248,6 @@ BEGIN
         END IF;
         lines := split_credit(i, total);
     ELSE
-        which := 'lines';
         IF EXISTS (SELECT 1 FROM jsonb_array_elements(p->'lines') e WHERE e ? 'item_id') THEN
             PERFORM fail('FL602', 'credit note lines take no item_id', 'lines');
         END IF;
