@@ -91,3 +91,30 @@ import Testing
         #expect(got == (1...200).map { String(format: "INV-%06d", $0) })
     }
 }
+
+/// The same through the real `folio` binary.
+@Suite(.timeLimit(.minutes(5))) struct OneCallIssueCLITests {
+    let server = ServerProcess.shared
+
+    @Test func folioInvoiceNewIssue() throws {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("onecli"))
+        let customer = try inv.customer("Acme")
+        let cli = CLI(socketPath: server.socketPath)
+        let made = try cli.run(["--tenant", inv.tenant, "--json", "invoice", "new", "--customer", String(customer),
+                                "--line", "Consulting:2:50.00", "--issue", "--date", "2026-01-15",
+                                "--delivery-date", "2026-01-14", "--period", "2026-01-01:2026-01-31"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let json = try JSONParser.parse(made.stdout)
+        #expect(json["number"] == "INV-000001")
+        #expect(json["period_end"] == "2026-01-31")
+        let shown = try cli.run(["--tenant", inv.tenant, "invoice", "show", "INV-000001"])
+        #expect(shown.stdout.contains("2026-01-01 to 2026-01-31"))
+        #expect(shown.stdout.contains("2026-01-14"))
+        let draftDate = try cli.run(["--tenant", inv.tenant, "invoice", "new", "--customer", String(customer),
+                                     "--line", "X:1:1", "--date", "2026-01-15"])
+        #expect(draftDate.status != 0)
+        #expect(draftDate.stderr.contains("--date needs --issue"))
+        let tenants = try cli.run(["--json", "tenant", "list", "--limit", "2"])
+        #expect(try JSONParser.parse(tenants.stdout)["items"]?.arrayValue?.count == 2)
+    }
+}

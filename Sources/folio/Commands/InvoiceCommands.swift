@@ -19,10 +19,11 @@ struct InvoiceCommand: ParsableCommand {
 
     static let referenceHelp = ArgumentHelp("The invoice's id (digits) or number.", valueName: "id|number")
 
-    /// `folio invoice new --customer ID --line/--item ...`: creates a draft.
+    /// `folio invoice new --customer ID --line/--item ... [--issue]`: creates a draft,
+    /// or with --issue creates and issues it in one transaction.
     struct New: FolioCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a draft invoice.",
+            abstract: "Create a draft invoice (or, with --issue, an issued one).",
             discussion: """
                 Give each line with --line "DESCRIPTION:QTY:UNIT_PRICE[:TAXCODE]" or --item "ITEM_ID:QTY[:UNIT_PRICE]"; \
                 lines keep the order given.
@@ -31,11 +32,19 @@ struct InvoiceCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The customer's id.", valueName: "id")) var customer: Int64
         @OptionGroup var lines: InvoiceLineOptions
         @OptionGroup var fields: InvoiceFieldOptions
+        @Flag(help: "Issue it at once: number and due date in the same transaction.") var issue = false
+        @Option(help: ArgumentHelp("Issue date with --issue (default: today).", valueName: "yyyy-mm-dd")) var date: String?
         @OptionGroup var idempotency: IdempotencyOptions
+
+        func validate() throws {
+            if date != nil, !issue { throw ValidationError("--date needs --issue") }
+        }
 
         func run(in session: Session) throws {
             var params: JSONObject = ["customer_id": JSON(customer), "lines": lines.json ?? .array([])]
             fields.apply(to: &params)
+            if issue { params["issue"] = .bool(true) }
+            params.set("issue_date", date)
             session.show(try session.callInTenant("invoice.create", params, idempotency: idempotency),
                          DocumentView.invoice)
         }

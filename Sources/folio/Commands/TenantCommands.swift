@@ -34,13 +34,15 @@ struct TenantCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the tenants you can see.")
         static let tenantScoped = false
         @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @OptionGroup var paging: ListOptions
 
         func run(in session: Session) throws {
-            let view = ListView(noun: Noun("tenant"), columns: [
+            let noun = Noun("tenant")
+            let view = ListView(noun: noun, columns: [
                 .init("TENANT", "tenant"), .init("NAME", "name"), .init("CURRENCY", "currency"),
                 .init("ROLE", "role"), .init("CREATED", "created_at"),
             ])
-            session.show(list: try session.call("tenant.list"), view)
+            session.show(list: try session.list("tenant.list", [:], paging: paging, noun: noun, inTenant: false), view)
         }
     }
 
@@ -103,13 +105,15 @@ struct TenantCommand: ParsableCommand {
     struct Members: FolioCommand {
         static let configuration = CommandConfiguration(abstract: "List the tenant's members (owners).")
         @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @OptionGroup var paging: ListOptions
 
         func run(in session: Session) throws {
-            let view = ListView(noun: Noun("member"), columns: [
+            let noun = Noun("member")
+            let view = ListView(noun: noun, columns: [
                 .init("UID", "uid", .number), .init("ROLE", "role"), .init("GRANTED", "granted_at"),
                 .init("BY", "granted_by", .number),
             ])
-            session.show(list: try session.callInTenant("tenant.members"), view)
+            session.show(list: try session.list("tenant.members", [:], paging: paging, noun: noun), view)
         }
     }
 }

@@ -12,11 +12,21 @@ struct InvoiceFieldOptions: ParsableArguments {
     var terms: Days?
     @Option(help: ArgumentHelp("The customer's purchase order number.", valueName: "po"))
     var po: String?
+    @Option(help: ArgumentHelp("Delivery date (empty clears it).", valueName: "yyyy-mm-dd"))
+    var deliveryDate: String?
+    @Option(help: ArgumentHelp("Service period, both days included (empty clears it).", valueName: "yyyy-mm-dd:yyyy-mm-dd"))
+    var period: String?
 
     func apply(to params: inout JSONObject) {
         params.set("currency", currency)
         params.set("notes", clearable: notes)
         params.set("payment_terms_days", terms)
         params.set("po_number", clearable: po)
+        params.set("delivery_date", clearable: deliveryDate)
+        if let period {
+            let ends = period.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            params.set("period_start", clearable: ends.first ?? "")
+            params.set("period_end", clearable: ends.count > 1 ? ends[1] : "")
+        }
     }
 }

@@ -17,6 +17,8 @@ enum DocumentView {
             ("due_date", text(invoice, "due_date")),
             ("payment_terms_days", text(invoice, "payment_terms_days")),
             ("po_number", text(invoice, "po_number")),
+            ("delivery_date", text(invoice, "delivery_date")),
+            ("period", invoice["period_start"]?.stringValue.map { "\($0) to \(text(invoice, "period_end"))" } ?? ""),
             ("tax_rounding", text(invoice, "tax_rounding")),
             ("notes", text(invoice, "notes")),
         ]
