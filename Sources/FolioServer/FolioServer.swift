@@ -19,6 +19,7 @@ public final class FolioServer: Service {
     private let configuration: ServerConfiguration
     private let logger: Logger
     private let pool: PostgresPool
+    private let migrator: Migrator
     private let dispatcher: Dispatcher
     private let limiter: ConnectionLimiter
     private let inFlight = InFlightRequests()
@@ -40,9 +41,10 @@ public final class FolioServer: Service {
                 SET TIME ZONE 'UTC';
                 """,
             logger: logger)
+        self.migrator = Migrator(schema: schema)
         self.limiter = ConnectionLimiter(limit: configuration.maximumConnectionsPerUID)
         self.dispatcher = Dispatcher(
-            pool: pool, administration: TenantAdministration(pool: pool, migrator: Migrator(schema: schema)),
+            pool: pool, administration: TenantAdministration(pool: pool, migrator: migrator),
             logger: logger, version: Self.version)
     }
 
@@ -69,6 +71,8 @@ public final class FolioServer: Service {
         let server = try await bootstrap.bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: true).get()
         chmod(configuration.socketPath, mode_t(configuration.socketMode))
         Housekeeping(pool: pool, logger: logger).schedule(on: group.any(), every: .hours(1))
+        SpareSchemaKeeper(pool: pool, migrator: migrator, target: configuration.spareTenants, logger: logger)
+            .schedule(on: group.any(), every: .seconds(1))
         OutboxSender(pool: pool, logger: logger, mailer: Mailer(command: configuration.sendmailCommand),
                      defaultFrom: configuration.mailFrom, backoffBase: configuration.dispatchBackoffBase)
             .schedule(on: group.any(), every: configuration.dispatchInterval)

@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     /// Distinct tenants a pooled database connection serves before it is replaced, so a
     /// backend's per-tenant caches stay bounded however many tenants exist.
     public var tenantsPerConnection = 100
+    /// Spare tenant schemas kept ready so tenant.create only renames one (0: none).
+    public var spareTenants = 4
     public var adminUIDs: Set<UInt32> = []
     public var maximumFrameBytes = Frame.defaultMaximumRequestBytes
     public var idleTimeout = TimeAmount.seconds(60)

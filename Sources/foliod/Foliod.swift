@@ -65,6 +65,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Distinct tenants a database connection serves before it is replaced (bounds PostgreSQL's memory).")
     var tenantsPerConnection: Int = 100
 
+    @Option(help: "Spare tenant schemas kept ready, so tenant.create only renames one (0: none).")
+    var spareTenants: Int = 4
+
     @Option(help: "Largest request frame in bytes.")
     var maxFrameBytes: Int = 1 << 20
 
@@ -99,6 +102,7 @@ struct Serve: AsyncParsableCommand {
         guard UInt32(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
         guard tenantsPerConnection >= 1 else { throw ValidationError("--tenants-per-connection must be at least 1") }
+        guard spareTenants >= 0 else { throw ValidationError("--spare-tenants must not be negative") }
         guard maxFrameBytes >= 64 else { throw ValidationError("--max-frame-bytes must be at least 64") }
         guard dispatchIntervalMs >= 10 else { throw ValidationError("--dispatch-interval-ms must be at least 10") }
         guard dispatchBackoffMs >= 0 else { throw ValidationError("--dispatch-backoff-ms must not be negative") }
@@ -113,6 +117,7 @@ struct Serve: AsyncParsableCommand {
         configuration.adminUIDs = Set(adminUIDs)
         configuration.poolSize = poolSize
         configuration.tenantsPerConnection = tenantsPerConnection
+        configuration.spareTenants = spareTenants
         configuration.maximumFrameBytes = maxFrameBytes
         configuration.idleTimeout = .seconds(idleTimeout)
         configuration.frameDeadline = .seconds(frameDeadline)

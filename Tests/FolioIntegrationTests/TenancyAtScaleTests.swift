@@ -89,4 +89,56 @@ import Testing
         // Seven tenants, three per connection: the one connection was opened three times.
         #expect(backends.count >= 3, "\(backends)")
     }
+
+    /// tenant.create renames a spare schema made ahead of time: the tenant gets that
+    /// schema (same object), its own name, currency and role, and works like any other.
+    @Test func tenantCreateTakesASpareSchema() throws {
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database, arguments: ["--spare-tenants", "2"])
+        defer { server.stop() }
+        let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
+        let spareQuery = "SELECT oid::text FROM pg_namespace WHERE nspname LIKE 'folio\\_spare\\_%' ORDER BY oid"
+        func ready() throws -> Int {
+            Int(try Database.column(db, "SELECT count(*) FROM folio.spare_schemas WHERE schema_version > 0")[0] ?? "0") ?? 0
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while try ready() < 2, Date() < deadline { usleep(100_000) }
+        let spares = try Database.column(db, spareQuery)
+        #expect(spares.count == 2)
+
+        let yen = try server.makeTenant("spj", currency: "JPY")
+        let euro = try server.makeTenant("spe")
+        let taken = try Database.column(db, "SELECT $1::regnamespace::oid::text UNION SELECT $2::regnamespace::oid::text",
+                                        ["t_\(yen)", "t_\(euro)"])
+        #expect(Set(taken) == Set(spares))
+        for (tenant, currency, total) in [(yen, "JPY", "1235"), (euro, "EUR", "1234.50")] {
+            let inv = Invoicing(client: try server.connect(), tenant: tenant)
+            let settings = try inv.call("tenant.get")
+            #expect(settings["name"] == .string("Test \(tenant)"))
+            #expect(settings["currency"] == .string(currency))
+            let customer = try inv.customer()
+            let issued = try inv.draft(customer: customer, [("Work", "1", "1234.50", nil)], extra: ["issue": true])
+            #expect(issued["number"] == "INV-000001")
+            #expect(issued["total"] == .string(total))
+            // The role is the tenant's own name, and reaches its schema and the shared code only.
+            let role = try Database.column(db, "SELECT role_name FROM folio.tenants WHERE slug = $1", [tenant])[0]!
+            #expect(role.hasSuffix("_\(tenant)"))
+            #expect(try Database.column(db, """
+                SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace
+                 WHERE has_schema_privilege($1, oid, 'USAGE') AND nspname NOT IN ('pg_catalog', 'information_schema', 'public')
+                   AND nspname NOT LIKE 'pg_%'
+                """, [role]) == ["folio_code,t_\(tenant)"])
+        }
+        // A currency no tenant may have is refused on the fast path too, and leaves the spare in place.
+        do {
+            _ = try server.connect().call("tenant.create", ["tenant": "spare_bad", "name": "Bad", "currency": "ZZZ"])
+            Issue.record("an unknown currency was accepted")
+        } catch let error as RPCError {
+            #expect(error.code == -32602)
+        }
+        // The keeper makes new spares.
+        let refill = Date().addingTimeInterval(60)
+        while try ready() < 2, Date() < refill { usleep(100_000) }
+        #expect(try ready() == 2)
+    }
 }

@@ -22,15 +22,19 @@ public struct Migrator: Sendable {
         try migrateControl(db)
         try applyCode(db)
         try refusePerTenantCode(db)
-        let latest = schema.tenant.last!.version
+        let latest = latestTenantVersion
         let behind = try db.query(PostgresStatement(
             "SELECT slug, schema_name, role_name, name, currency FROM folio.tenants WHERE schema_version < $1 ORDER BY id",
             [String(latest)])).rows
         for (i, row) in behind.enumerated() {
             let tenant = TenantRecord(row)
             progress("tenant \(tenant.slug) (\(i + 1)/\(behind.count))")
-            try db.withTransaction { try migrateTenant(db, tenant) }
+            try db.withTransaction {
+                try migrateTenant(db, tenant)
+                try recordVersion(db, of: tenant)
+            }
         }
+        try migrateSpares(db)
         let total = try db.query(PostgresStatement("SELECT count(*) FROM folio.tenants")).scalar ?? "0"
         progress("up to date: control v\(schema.control.last!.version), tenant v\(latest), code \(schema.codeChecksum), \(total) tenant(s), \(behind.count) migrated")
     }
@@ -108,8 +112,10 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// Creates a tenant: its row, NOLOGIN role, schema and every tenant migration. Runs inside
-    /// the caller's transaction, so all of it commits or none does. Returns the tenant as JSON text.
+    /// Creates a tenant: its row, then a spare schema renamed to it (see SpareSchemas.swift) or,
+    /// when none is ready, a new NOLOGIN role and schema with every tenant migration. Runs
+    /// inside the caller's transaction, so all of it commits or none does. Returns the tenant
+    /// as JSON text.
     public func createTenant(_ db: PostgresConnection, slug: String, name: String, currency: String) throws -> String {
         let row = try db.query(PostgresStatement("""
             INSERT INTO folio.tenants (slug, name, currency, schema_name, role_name)
@@ -118,6 +124,18 @@ public struct Migrator: Sendable {
             RETURNING slug, schema_name, role_name, name, currency
             """, [slug, name, currency])).rows[0]
         let tenant = TenantRecord(row)
+        if try !claimSpare(db, for: tenant) {
+            try createSchema(db, tenant)
+            try migrateTenant(db, tenant)
+        }
+        try recordVersion(db, of: tenant)
+        return try db.query(PostgresStatement(
+            "SELECT folio.tenant_json(t)::text FROM folio.tenants t WHERE slug = $1", [slug])).scalar ?? "{}"
+    }
+
+    /// The tenant's NOLOGIN role (reused when a role of that name is left over), granted to
+    /// the login role for SET ROLE, and its schema, usable by that role only.
+    func createSchema(_ db: PostgresConnection, _ tenant: TenantRecord) throws {
         let ddl = try db.query(PostgresStatement("""
             SELECT format('DO $do$ BEGIN
                 IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = %L) THEN CREATE ROLE %I NOLOGIN NOINHERIT; END IF;
@@ -128,11 +146,9 @@ public struct Migrator: Sendable {
               GRANT USAGE ON SCHEMA %I TO %I;', $1::text, $1::text, $1::text, current_user, $2::text, $2::text, $2::text, $1::text)
             """, [tenant.role, tenant.schema])).scalar
         try db.execute(ddl ?? "")
-        try migrateTenant(db, tenant)
-        return try db.query(PostgresStatement(
-            "SELECT folio.tenant_json(t)::text FROM folio.tenants t WHERE slug = $1", [slug])).scalar ?? "{}"
     }
 
+    /// Applies the tenant migrations the schema has not had yet (the caller records the version).
     func migrateTenant(_ db: PostgresConnection, _ tenant: TenantRecord) throws {
         try db.query(PostgresStatement(
             "SELECT set_config('search_path', quote_ident($1) || ', \(Self.codeSchema)', true)", [tenant.schema]))
@@ -147,9 +163,15 @@ public struct Migrator: Sendable {
                 .replacingOccurrences(of: "{{tenant_name}}", with: quoteLiteral(tenant.name))
                 .replacingOccurrences(of: "{{currency}}", with: quoteLiteral(tenant.currency))
         }
-        try db.query(PostgresStatement(
-            "UPDATE folio.tenants SET schema_version = $2 WHERE slug = $1", [tenant.slug, String(schema.tenant.last!.version)]))
     }
+
+    private func recordVersion(_ db: PostgresConnection, of tenant: TenantRecord) throws {
+        try db.query(PostgresStatement(
+            "UPDATE folio.tenants SET schema_version = $2 WHERE slug = $1", [tenant.slug, String(latestTenantVersion)]))
+    }
+
+    /// The version of the newest tenant migration.
+    var latestTenantVersion: Int { schema.tenant.last!.version }
 
     private func apply(
         _ migrations: [SchemaFiles.Migration], table: String, db: PostgresConnection, label: String,
@@ -174,13 +196,17 @@ public struct Migrator: Sendable {
     }
 }
 
-/// A tenant's row in the control schema.
+/// A tenant's row in the control schema (or a spare schema's, with placeholder settings).
 struct TenantRecord {
     var slug: String
     var schema: String
     var role: String
     var name: String
     var currency: String
+
+    init(slug: String, schema: String, role: String, name: String, currency: String) {
+        (self.slug, self.schema, self.role, self.name, self.currency) = (slug, schema, role, name, currency)
+    }
 
     init(_ row: [String?]) {
         slug = row[0]!
