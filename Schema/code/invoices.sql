@@ -35,7 +35,8 @@ BEGIN
         'customer_id', i.customer_id, 'customer_name', customer_name, 'currency', i.currency,
         'issue_date', date_text(i.issue_date), 'due_date', date_text(i.due_date),
         'payment_terms_days', i.payment_terms_days, 'po_number', i.po_number, 'notes', i.notes,
-        'tax_rounding', i.tax_rounding,
+        'delivery_date', date_text(i.delivery_date), 'period_start', date_text(i.period_start),
+        'period_end', date_text(i.period_end), 'tax_rounding', i.tax_rounding,
         'subtotal', money_text(i.subtotal, m), 'tax_total', money_text(i.tax_total, m),
         'total', money_text(i.total, m), 'tax_breakdown', i.tax_breakdown,
         'amount_paid', money_text(i.amount_paid, m), 'credited', money_text(i.credited, m),
@@ -115,8 +116,38 @@ BEGIN
 END
 $$;
 
+-- The service period of an invoice from {period_start, period_end}: both or
+-- neither, start on or before end (FL602 naming the field at fault).
+CREATE OR REPLACE FUNCTION check_period(p jsonb) RETURNS daterange
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    s date := (p->>'period_start')::date;
+    e date := (p->>'period_end')::date;
+BEGIN
+    IF s IS NULL AND e IS NULL THEN RETURN NULL; END IF;
+    IF s IS NULL THEN PERFORM fail('FL602', 'period_start is required with period_end', 'period_start'); END IF;
+    IF e IS NULL THEN PERFORM fail('FL602', 'period_end is required with period_start', 'period_end'); END IF;
+    IF e < s THEN PERFORM fail('FL602', 'period_end is before period_start', 'period_end'); END IF;
+    RETURN daterange(s, e, '[]');
+END
+$$;
+
+-- The issue date of a request: given or the tenant's today, never in the future (FL602).
+CREATE OR REPLACE FUNCTION check_issue_date(p jsonb, today date) RETURNS date
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE d date := coalesce((p->>'issue_date')::date, today);
+BEGIN
+    IF d > today THEN
+        PERFORM fail('FL602', format('issue date %s is in the future (today is %s)', date_text(d), date_text(today)), 'issue_date');
+    END IF;
+    RETURN d;
+END
+$$;
+
 -- invoice.create {customer_id, lines, currency?, notes?, payment_terms_days?,
--- po_number?} -> draft invoice.
+-- po_number?, delivery_date?, period_start?, period_end?, issue?, issue_date?}
+-- -> the draft, or with issue: true the issued invoice, made in this one
+-- transaction (the draft is written, then issued by issue_draft).
 CREATE OR REPLACE FUNCTION invoice_create(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -126,26 +157,40 @@ DECLARE
     m int;
     pl priced_lines;
     tot doc_totals_t;
+    period daterange := check_period(p);
+    issue boolean := coalesce((p->>'issue')::boolean, false);
+    today date;
+    d date;
     i invoices;
 BEGIN
     SELECT * INTO s FROM settings;
+    today := (now() AT TIME ZONE s.timezone)::date;
+    IF issue THEN
+        d := check_issue_date(p, today);
+    ELSIF p ? 'issue_date' THEN
+        PERFORM fail('FL602', 'issue_date needs issue: true (or use invoice.issue)', 'issue_date');
+    END IF;
     c := draft_customer((p->>'customer_id')::bigint);
     cur := check_currency(coalesce(p->>'currency', s.currency));
     m := minor_units(cur);
     pl := price_lines(p->'lines', m);
     tot := doc_totals(pl.lines, m, s.tax_rounding);
-    INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, tax_rounding,
-                          subtotal, tax_total, total, tax_breakdown)
+    INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, delivery_date,
+                          period_start, period_end, tax_rounding, subtotal, tax_total, total, tax_breakdown)
     VALUES (c.id, cur, check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
             check_text(p->>'po_number', 'po_number', 100), check_text(p->>'notes', 'notes', 10000),
+            (p->>'delivery_date')::date, lower(period), upper(period) - 1,
             s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown)
     RETURNING * INTO i;
     INSERT INTO invoice_lines (invoice_id, line_no, item_id, description, qty, unit_price, tax_rate, tax_percent, amount, tax)
     SELECT i.id, x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
       FROM unnest(pl.lines) AS x;
+    IF issue THEN
+        RETURN issue_draft(i, c.name, c.payment_terms_days, s, d, today, pl.lines, pl.lines_json, tot, 'created');
+    END IF;
     PERFORM audit('invoice', i.id, jsonb_build_object('status', 'draft', 'customer_id', c.id, 'currency', cur,
                                                       'lines', cardinality(pl.lines), 'total', money_text(i.total, m)));
-    RETURN invoice_json(i, c.name, pl.lines_json, (now() AT TIME ZONE s.timezone)::date);
+    RETURN invoice_json(i, c.name, pl.lines_json, today);
 END
 $$;
 
@@ -166,9 +211,10 @@ END
 $$;
 
 -- invoice.update {id, customer_id?, lines?, currency?, notes?,
--- payment_terms_days?, po_number?}: drafts only (FL003). `lines` replaces all
--- lines; a currency change re-rounds the existing lines; null clears notes,
--- po_number and payment_terms_days. Totals are recomputed with the tenant's
+-- payment_terms_days?, po_number?, delivery_date?, period_start?, period_end?}:
+-- drafts only (FL003). `lines` replaces all lines; a currency change re-rounds
+-- the existing lines; null clears notes, po_number, delivery_date and
+-- payment_terms_days; the period changes as a whole (both ends or neither). Totals are recomputed with the tenant's
 -- current tax_rounding.
 CREATE OR REPLACE FUNCTION invoice_update(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -180,6 +226,7 @@ DECLARE
     m int;
     lines doc_line[];
     tot doc_totals_t;
+    period daterange := check_period(p);
 BEGIN
     SELECT * INTO s FROM settings;
     IF p ? 'customer_id' THEN
@@ -214,6 +261,9 @@ BEGIN
                                   THEN check_terms((p->>'payment_terms_days')::int, 'payment_terms_days')
                                   ELSE payment_terms_days END,
         po_number = CASE WHEN p ? 'po_number' THEN check_text(p->>'po_number', 'po_number', 100) ELSE po_number END,
+        delivery_date = CASE WHEN p ? 'delivery_date' THEN (p->>'delivery_date')::date ELSE delivery_date END,
+        period_start = CASE WHEN p ? 'period_start' OR p ? 'period_end' THEN lower(period) ELSE period_start END,
+        period_end = CASE WHEN p ? 'period_start' OR p ? 'period_end' THEN upper(period) - 1 ELSE period_end END,
         notes = CASE WHEN p ? 'notes' THEN check_text(p->>'notes', 'notes', 10000) ELSE notes END,
         tax_rounding = s.tax_rounding,
         subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
@@ -239,10 +289,8 @@ END
 $$;
 
 -- invoice.issue {id, issue_date?}: drafts only (FL003). Re-prices the lines with
--- the tax percents valid now and the tenant's current tax_rounding, computes
--- terms (invoice's, else customer's, else tenant's) and due date, records stock
--- movements for tracked items, and only then takes the next number from the
--- series (row lock held until commit) and stores number and hash.
+-- the tax percents valid now and the tenant's current tax_rounding, then issues
+-- the draft (issue_draft).
 CREATE OR REPLACE FUNCTION invoice_issue(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -254,14 +302,7 @@ DECLARE
     m int;
     lines doc_line[];
     lj jsonb;
-    hl text;
-    res jsonb;
     changed boolean;
-    n_items int;
-    tot doc_totals_t;
-    terms int;
-    due date;
-    slot series_slot;
 BEGIN
     SELECT * INTO s FROM settings;
     SELECT iv AS inv, c.name AS customer_name, c.payment_terms_days AS customer_terms INTO r
@@ -275,18 +316,13 @@ BEGIN
                      CASE WHEN i.status = 'void' THEN 'void' ELSE 'issued' END), 'id');
     END IF;
     today := (now() AT TIME ZONE s.timezone)::date;
-    d := coalesce((p->>'issue_date')::date, today);
-    IF d > today THEN
-        PERFORM fail('FL602', format('issue date %s is in the future (today is %s)', date_text(d), date_text(today)), 'issue_date');
-    END IF;
+    d := check_issue_date(p, today);
     m := minor_units(i.currency);
 
     -- Re-price with the current percents (only rows that changed are written);
-    -- the result and hash forms of the lines come from the same pass.
-    SELECT array_agg(y.l ORDER BY y.line_no), jsonb_agg(line_json(y.l, m) ORDER BY y.line_no),
-           '[' || coalesce(string_agg(hash_line(y.l, m), ',' ORDER BY y.line_no), '') || ']',
-           bool_or(y.changed), count(DISTINCT (y.l).item_id)
-      INTO lines, lj, hl, changed, n_items
+    -- the result form of the lines comes from the same pass.
+    SELECT array_agg(y.l ORDER BY y.line_no), jsonb_agg(line_json(y.l, m) ORDER BY y.line_no), bool_or(y.changed)
+      INTO lines, lj, changed
       FROM (SELECT l.line_no,
                    ROW(l.line_no, l.item_id, l.description, l.qty, l.unit_price, l.tax_rate, x.pct, x.amt,
                        line_tax(x.amt, x.pct, m))::doc_line AS l,
@@ -302,15 +338,35 @@ BEGIN
          WHERE l.invoice_id = i.id AND l.line_no = x.line_no
            AND (l.tax_percent, l.amount, l.tax) IS DISTINCT FROM (x.tax_percent, x.amount, x.tax);
     END IF;
-    tot := doc_totals(lines, m, s.tax_rounding);
-    terms := coalesce(i.payment_terms_days, r.customer_terms, s.payment_terms_days);
-    due := d + terms;
+    RETURN issue_draft(i, r.customer_name, r.customer_terms, s, d, today, lines, lj,
+                       doc_totals(lines, m, s.tax_rounding), 'issued');
+END
+$$;
 
+-- Issues the draft i (locked or just written by this transaction) dated d with
+-- its priced lines: computes terms (invoice's, else customer's, else tenant's)
+-- and due date, records stock movements for tracked items, and only then takes
+-- the next number from the series (row lock held until commit) and stores
+-- number and hash, with one audit entry (`how`: 'issued', or 'created' when the
+-- draft was made in the same call).
+CREATE OR REPLACE FUNCTION issue_draft(i record, customer_name text, customer_terms int, s record, d date, today date,
+                                       lines doc_line[], lj jsonb, tot doc_totals_t, how text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    m int := minor_units(i.currency);
+    terms int := coalesce(i.payment_terms_days, customer_terms, s.payment_terms_days);
+    due date := d + terms;
+    n_items int;
+    res jsonb;
+    slot series_slot;
+    inv invoices := i;
+BEGIN
     -- Stock: one movement per line of a tracked item. With several items their
     -- rows are locked in id order first (before the series lock) so concurrent
     -- issues cannot deadlock; a single item needs no ordering. NO KEY UPDATE
     -- (what the stock UPDATE takes anyway) does not conflict with the KEY SHARE
     -- locks that foreign key checks of concurrent invoice.create calls take.
+    SELECT count(DISTINCT x.item_id) INTO n_items FROM unnest(lines) x;
     IF n_items > 0 THEN
         IF n_items > 1 THEN
             PERFORM 1 FROM items WHERE id IN (SELECT x.item_id FROM unnest(lines) x) AND stock_qty IS NOT NULL
@@ -318,7 +374,7 @@ BEGIN
         END IF;
         WITH mv AS (
             INSERT INTO stock_movements (item_id, qty_delta, reason, invoice_id)
-            SELECT x.item_id, -x.qty, 'invoice', i.id
+            SELECT x.item_id, -x.qty, 'invoice', inv.id
               FROM unnest(lines) x JOIN items it ON it.id = x.item_id
              WHERE it.stock_qty IS NOT NULL
              ORDER BY x.line_no
@@ -329,17 +385,17 @@ BEGIN
     END IF;
 
     -- The result is built before the series lock; only the number is added after.
-    i.status := 'issued'; i.issue_date := d; i.due_date := due; i.payment_terms_days := terms;
-    i.tax_rounding := s.tax_rounding; i.subtotal := tot.subtotal; i.tax_total := tot.tax_total;
-    i.total := tot.subtotal + tot.tax_total; i.tax_breakdown := tot.tax_breakdown;
-    i.issued_at := now(); i.updated_at := now();
-    res := invoice_json(i, r.customer_name, lj, today);
+    inv.status := 'issued'; inv.issue_date := d; inv.due_date := due; inv.payment_terms_days := terms;
+    inv.tax_rounding := s.tax_rounding; inv.subtotal := tot.subtotal; inv.tax_total := tot.tax_total;
+    inv.total := tot.subtotal + tot.tax_total; inv.tax_breakdown := tot.tax_breakdown;
+    inv.issued_at := now(); inv.updated_at := now();
+    res := invoice_json(inv, customer_name, lj, today);
 
     -- Number and hash link, under the series row lock (held until commit): from
     -- here on only the invoice row and its audit entry are written.
     slot := series_take('invoice', s.invoice_number_format, d,
-                        invoice_hash_body(d, due, i.customer_id, i.currency, tot.subtotal, tot.tax_total,
-                                          tot.subtotal + tot.tax_total, hl, tot.tax_breakdown));
+                        invoice_hash_body(d, due, inv.customer_id, inv.currency, tot.subtotal, tot.tax_total,
+                                          tot.subtotal + tot.tax_total, hash_lines(lines, m), tot.tax_breakdown));
     IF EXISTS (SELECT 1 FROM invoices WHERE number = slot.number) THEN
         PERFORM fail('FL003', format('invoice number %s is already used; change the invoice number format', slot.number),
                      'id');
@@ -347,12 +403,13 @@ BEGIN
     UPDATE invoices SET
         status = 'issued', number = slot.number, series_period = slot.period, seq = slot.seq,
         issue_date = d, due_date = due, payment_terms_days = terms, tax_rounding = s.tax_rounding,
-        subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
-        tax_breakdown = tot.tax_breakdown, hash = slot.hash, issued_at = now(), updated_at = now()
-    WHERE id = i.id;
-    PERFORM audit('invoice', i.id, jsonb_build_object('status', 'issued', 'number', slot.number,
-                                                      'issue_date', date_text(d), 'due_date', date_text(due),
-                                                      'total', money_text(i.total, m), 'hash', slot.hash));
+        subtotal = tot.subtotal, tax_total = tot.tax_total, total = inv.total,
+        tax_breakdown = tot.tax_breakdown, hash = slot.hash, issued_at = inv.issued_at, updated_at = inv.updated_at
+    WHERE id = inv.id;
+    PERFORM audit('invoice', inv.id, jsonb_build_object('status', 'issued', 'how', how, 'number', slot.number,
+                                                        'customer_id', inv.customer_id, 'lines', cardinality(lines),
+                                                        'issue_date', date_text(d), 'due_date', date_text(due),
+                                                        'total', money_text(inv.total, m), 'hash', slot.hash));
     RETURN res || jsonb_build_object('number', slot.number);
 END
 $$;

@@ -149,6 +149,9 @@ public enum MethodCatalog {
         .optional("notes", .text(max: 4000), nullable: true),
         .optional("payment_terms_days", terms, nullable: true),
         .optional("po_number", .text(max: 100), nullable: true),
+        .optional("delivery_date", .date, nullable: true),
+        .optional("period_start", .date, nullable: true),
+        .optional("period_end", .date, nullable: true),
     ]
 
     static let invoiceRef: [Field] = [.optional("id", .id), .optional("number", .text(max: 64))]
@@ -157,6 +160,8 @@ public enum MethodCatalog {
         method("invoice.create", .tenant(.clerk), mutating: true, [
             .required("customer_id", .id),
             .required("lines", .array(of: invoiceLine, min: 1, max: 1000)),
+            .optional("issue", .boolean),
+            .optional("issue_date", .date),
         ] + invoiceFields),
         method("invoice.update", .tenant(.clerk), mutating: true, [
             .required("id", .id),

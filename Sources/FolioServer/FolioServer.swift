@@ -31,6 +31,7 @@ public final class FolioServer: Service {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         self.pool = PostgresPool(
             conninfo: configuration.database, size: configuration.poolSize,
+            tenantsPerConnection: configuration.tenantsPerConnection,
             setupSQL: """
                 SET application_name = 'foliod';
                 SET statement_timeout = '\(configuration.statementTimeout)';

@@ -9,6 +9,9 @@ public struct ServerConfiguration: Sendable {
     /// libpq connection string; empty means libpq's PG* environment variables.
     public var database = ""
     public var poolSize = 8
+    /// Distinct tenants a pooled database connection serves before it is replaced, so a
+    /// backend's per-tenant caches stay bounded however many tenants exist.
+    public var tenantsPerConnection = 100
     public var adminUIDs: Set<UInt32> = []
     public var maximumFrameBytes = Frame.defaultMaximumRequestBytes
     public var idleTimeout = TimeAmount.seconds(60)

@@ -62,6 +62,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Database connections (and worker threads).")
     var poolSize: Int = 8
 
+    @Option(help: "Distinct tenants a database connection serves before it is replaced (bounds PostgreSQL's memory).")
+    var tenantsPerConnection: Int = 100
+
     @Option(help: "Largest request frame in bytes.")
     var maxFrameBytes: Int = 1 << 20
 
@@ -95,6 +98,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard UInt32(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
+        guard tenantsPerConnection >= 1 else { throw ValidationError("--tenants-per-connection must be at least 1") }
         guard maxFrameBytes >= 64 else { throw ValidationError("--max-frame-bytes must be at least 64") }
         guard dispatchIntervalMs >= 10 else { throw ValidationError("--dispatch-interval-ms must be at least 10") }
         guard dispatchBackoffMs >= 0 else { throw ValidationError("--dispatch-backoff-ms must not be negative") }
@@ -108,6 +112,7 @@ struct Serve: AsyncParsableCommand {
         configuration.database = common.conninfo
         configuration.adminUIDs = Set(adminUIDs)
         configuration.poolSize = poolSize
+        configuration.tenantsPerConnection = tenantsPerConnection
         configuration.maximumFrameBytes = maxFrameBytes
         configuration.idleTimeout = .seconds(idleTimeout)
         configuration.frameDeadline = .seconds(frameDeadline)

@@ -1,4 +1,5 @@
 import FolioClient
+import FolioPostgres
 import FolioWire
 import Foundation
 import Testing
@@ -67,5 +68,25 @@ import Testing
             cursor = page["next_cursor"]?.stringValue
         } while cursor != nil
         #expect(uids == (52_000..<52_012).map { JSON($0) })
+    }
+
+    /// A pooled connection that has served its share of tenants is replaced, so what a
+    /// backend caches per tenant stays bounded.
+    @Test func aConnectionIsReplacedAfterServingItsShareOfTenants() throws {
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database,
+                                       arguments: ["--pool-size", "1", "--tenants-per-connection", "3"])
+        defer { server.stop() }
+        let tenants = try (0..<7).map { _ in try server.makeTenant("rec") }
+        let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
+        let client = try server.connect()
+        var backends: Set<String> = []
+        for tenant in tenants {
+            _ = try client.call("customer.list", ["tenant": .string(tenant)])
+            let pids = try Database.column(db, "SELECT pid::text FROM pg_stat_activity WHERE application_name = 'foliod'")
+            backends.formUnion(pids.compactMap { $0 })
+        }
+        // Seven tenants, three per connection: the one connection was opened three times.
+        #expect(backends.count >= 3, "\(backends)")
     }
 }

@@ -52,7 +52,7 @@ final class Dispatcher: Sendable {
             work = tenantCall(spec, function: function, request.params, caller: caller, on: eventLoop)
         case .rendering:
             let (enter, arguments) = tenantEntry(spec, request.params, caller: caller)
-            work = documents.run(spec, enter, arguments, on: eventLoop)
+            work = documents.run(spec, enter, arguments, tenant: request.params["tenant"]?.stringValue, on: eventLoop)
         }
         return .later(work.map { self.respond(request, .success($0)) }
             .recover { self.respond(request, .failure(self.errors.rpcError($0, method: spec.name))) })
@@ -76,7 +76,7 @@ final class Dispatcher: Sendable {
         } else {
             call = PostgresStatement("SELECT \(function)($1::jsonb)::text", [argumentText], prepareAs: "folio_\(function)")
         }
-        return pool.run(on: eventLoop) { db in
+        return pool.run(on: eventLoop, tenant: params["tenant"]?.stringValue) { db in
             let results = try db.pipeline([enter, call])
             return Reply.text(results[1].scalar ?? "null")
         }
