@@ -4,6 +4,8 @@
 -- every ref_<n> schema first so each bench run starts from the same state.
 -- \gexec runs each generated string as its own statement (its own transaction), so a
 -- thousand schemas never need a thousand schemas' worth of locks at once.
+SET client_min_messages = warning;  -- no "drop cascades to" notice per table
+
 SELECT format('DROP SCHEMA %I CASCADE', nspname)
   FROM pg_namespace WHERE nspname ~ '^ref_[0-9]+$' ORDER BY nspname
 \gexec
