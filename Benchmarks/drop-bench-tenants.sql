@@ -1,0 +1,13 @@
+-- Removes the bench tenants (slug starting with :'prefix') so deploy/bench --fresh
+-- times tenant.create again: schema, role (and its grants), control rows. Folio has no
+-- tenant deletion method; this is for the bench's throw-away tenants only.
+-- One generated string per tenant = one transaction per tenant.
+SET client_min_messages = warning;  -- no "drop cascades to" notice per table
+
+SELECT format('DROP SCHEMA IF EXISTS %I CASCADE; DROP OWNED BY %I; DROP ROLE %I; '
+              'DELETE FROM folio.idempotency_keys WHERE tenant = %L; DELETE FROM folio.tenants WHERE id = %s',
+              schema_name, role_name, role_name, slug, id)
+  FROM folio.tenants
+ WHERE starts_with(slug, :'prefix') AND substr(slug, length(:'prefix') + 1) ~ '^[0-9]+$'
+ ORDER BY id
+\gexec
