@@ -18,7 +18,7 @@ $$;
 CREATE OR REPLACE FUNCTION branding_update(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    b branding;
+    b record;
     logo bytea;
 BEGIN
     SELECT * INTO b FROM branding FOR UPDATE;

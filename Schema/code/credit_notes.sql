@@ -101,11 +101,11 @@ $$;
 CREATE OR REPLACE FUNCTION credit_note_write(i record, lines doc_line[], p_reason text, d date, p_void boolean) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    s settings;
+    s record;
     m int := minor_units(i.currency);
     tot doc_totals_t;
     slot series_slot;
-    n credit_notes;
+    n record;
     new_status text;
 BEGIN
     SELECT * INTO s FROM settings;
@@ -154,10 +154,10 @@ $$;
 CREATE OR REPLACE FUNCTION invoice_void(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    i invoices := invoice_find(p, true);
+    i record := invoice_find(p, true);
     reason text := req_text(p->>'reason', 'reason', 2000);
     lines doc_line[];
-    cn credit_notes;
+    cn record;
 BEGIN
     IF i.status = 'draft' THEN
         PERFORM fail('FL003', format('draft invoice %s cannot be voided; delete it instead', i.id), 'id');
@@ -207,7 +207,7 @@ $$;
 CREATE OR REPLACE FUNCTION credit_note_create(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    i invoices;
+    i record;
     reason text;
     today date := tenant_today();
     d date;
@@ -269,7 +269,7 @@ $$;
 -- credit_note.get {id} or {number}.
 CREATE OR REPLACE FUNCTION credit_note_get(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE n credit_notes;
+DECLARE n record;
 BEGIN
     IF p->>'id' IS NOT NULL THEN
         SELECT * INTO n FROM credit_notes WHERE id = (p->>'id')::bigint;

@@ -14,7 +14,7 @@ $$;
 -- payment_terms_days?, tax_id?, notes?}.
 CREATE OR REPLACE FUNCTION customer_create(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE c customers;
+DECLARE c record;
 BEGIN
     INSERT INTO customers (name, email, phone, billing_address, shipping_address, payment_terms_days, tax_id, notes)
     VALUES (req_text(p->>'name', 'name', 200),
@@ -35,7 +35,7 @@ $$;
 -- clears an optional field (name cannot be cleared).
 CREATE OR REPLACE FUNCTION customer_update(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE c customers;
+DECLARE c record;
 BEGIN
     UPDATE customers SET
         name = CASE WHEN p ? 'name' THEN req_text(p->>'name', 'name', 200) ELSE name END,
@@ -64,7 +64,7 @@ $$;
 -- customer.archive {id}: idempotent; existing invoices are untouched.
 CREATE OR REPLACE FUNCTION customer_archive(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE c customers;
+DECLARE c record;
 BEGIN
     UPDATE customers SET archived = true, updated_at = now() WHERE id = (p->>'id')::bigint RETURNING * INTO c;
     IF c.id IS NULL THEN
@@ -134,7 +134,7 @@ $$;
 -- customer.get {id}: as in 0002, plus customer_balance_json.
 CREATE OR REPLACE FUNCTION customer_get(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE c customers;
+DECLARE c record;
 BEGIN
     SELECT * INTO c FROM customers WHERE id = (p->>'id')::bigint;
     IF c.id IS NULL THEN

@@ -39,7 +39,7 @@ $$;
 -- discrepancy.get {id}.
 CREATE OR REPLACE FUNCTION discrepancy_get(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE d discrepancies;
+DECLARE d record;
 BEGIN
     SELECT * INTO d FROM discrepancies WHERE id = (p->>'id')::bigint;
     IF d.id IS NULL THEN
@@ -53,7 +53,7 @@ $$;
 CREATE OR REPLACE FUNCTION discrepancy_resolve(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    d discrepancies;
+    d record;
     note text;
 BEGIN
     SELECT * INTO d FROM discrepancies WHERE id = (p->>'id')::bigint FOR NO KEY UPDATE;

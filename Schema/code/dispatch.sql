@@ -12,7 +12,7 @@ $$;
 -- Marks an invoice sent (first time only) and recomputes its status.
 CREATE OR REPLACE FUNCTION invoice_set_sent(p_id bigint) RETURNS record
 LANGUAGE plpgsql AS $$
-DECLARE i invoices;
+DECLARE i record;
 BEGIN
     UPDATE invoices
        SET sent_at = coalesce(sent_at, now()),
@@ -29,11 +29,11 @@ $$;
 CREATE OR REPLACE FUNCTION invoice_send(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    i invoices := dispatchable_invoice(invoice_find(p, true));
+    i record := dispatchable_invoice(invoice_find(p, true));
     k text := coalesce(p->>'kind', 'invoice');
     rcpt text := check_email(nullif(btrim(p->>'to'), ''), 'to');
     tenant_name text := (SELECT s.name FROM settings s);
-    o outbox;
+    o record;
 BEGIN
     IF k NOT IN ('invoice', 'reminder') THEN
         PERFORM fail('FL602', 'kind must be invoice or reminder', 'kind');
@@ -134,7 +134,7 @@ $$;
 -- (for an invoice) the invoice sent.
 CREATE OR REPLACE FUNCTION outbox_done(p_id bigint, p_message_id text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE o outbox;
+DECLARE o record;
 BEGIN
     UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = now(), message_id = p_message_id,
                       last_error = NULL
@@ -156,7 +156,7 @@ $$;
 -- the row is 'failed' for good.
 CREATE OR REPLACE FUNCTION outbox_failed(p_id bigint, p_error text, base interval DEFAULT '1 minute') RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE o outbox;
+DECLARE o record;
 BEGIN
     UPDATE outbox
        SET attempts = attempts + 1,
@@ -177,7 +177,7 @@ CREATE OR REPLACE FUNCTION invoice_mark_sent(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     v jsonb;
-    i invoices;
+    i record;
     acc jsonb := '[]';
 BEGIN
     IF jsonb_typeof(p->'ids') IS DISTINCT FROM 'array' OR jsonb_array_length(p->'ids') = 0 THEN

@@ -2,7 +2,7 @@
 -- the invoice is disputed when its kind is 'dispute'.
 CREATE OR REPLACE FUNCTION invoice_dispute_event(p_invoice_id bigint) RETURNS record
 LANGUAGE plpgsql STABLE AS $$
-DECLARE e invoice_events;
+DECLARE e record;
 BEGIN
     SELECT * INTO e FROM invoice_events
      WHERE invoice_id = p_invoice_id AND kind IN ('dispute', 'dispute_resolved')
@@ -17,7 +17,7 @@ $$;
 -- allocations [{id, payment_id, amount, allocated_on, reversed_on}].
 CREATE OR REPLACE FUNCTION invoice_extra_json(i record) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE de invoice_events := invoice_dispute_event(i.id);
+DECLARE de record := invoice_dispute_event(i.id);
 BEGIN
     RETURN jsonb_build_object(
         'disputed', coalesce(de.kind = 'dispute', false),
@@ -61,9 +61,9 @@ $$;
 CREATE OR REPLACE FUNCTION invoice_dispute(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    i invoices := invoice_find(p, true);
+    i record := invoice_find(p, true);
     reason text := req_text(p->>'reason', 'reason', 2000);
-    de invoice_events;
+    de record;
 BEGIN
     IF i.status = 'draft' THEN
         PERFORM fail('FL003', format('invoice %s is a draft; only issued invoices can be disputed', i.id), invoice_key(p));
@@ -91,11 +91,11 @@ $$;
 CREATE OR REPLACE FUNCTION invoice_resolve_dispute(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    i invoices;
+    i record;
     res text := p->>'resolution';
     note text;
-    cn credit_notes;
-    de invoice_events;
+    cn record;
+    de record;
 BEGIN
     IF res IS NULL OR res NOT IN ('credited', 'confirmed') THEN
         PERFORM fail('FL602', 'resolution must be credited or confirmed', 'resolution');
@@ -106,6 +106,7 @@ BEGIN
     note := check_text(p->>'note', 'note', 2000, false);
     i := invoice_find(p, true);
     de := invoice_dispute_event(i.id);
+    SELECT * INTO cn FROM credit_notes LIMIT 0;  -- a shape for cn.* below when nothing is credited
     IF de.kind IS DISTINCT FROM 'dispute' THEN
         PERFORM fail('FL003', format('invoice %s is not disputed', coalesce(i.number, i.id::text)), invoice_key(p));
     END IF;
@@ -142,9 +143,9 @@ $$;
 CREATE OR REPLACE FUNCTION invoice_note(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    i invoices := invoice_find(p, false);
+    i record := invoice_find(p, false);
     t text := req_text(p->>'text', 'text', 10000);
-    ev invoice_events;
+    ev record;
 BEGIN
     INSERT INTO invoice_events (invoice_id, kind, text, uid) VALUES (i.id, 'note', t, current_uid()) RETURNING * INTO ev;
     PERFORM audit('invoice', i.id, jsonb_build_object('event', 'note', 'event_id', ev.id));

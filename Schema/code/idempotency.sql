@@ -5,7 +5,7 @@ CREATE OR REPLACE FUNCTION idempotent(p_method text, p_key text, p_fn text, p_pa
 LANGUAGE plpgsql AS $$
 DECLARE
     h text := encode(sha256(convert_to(p_params::text, 'UTF8')), 'hex');
-    prior idempotency_keys;
+    prior record;
     r jsonb;
 BEGIN
     INSERT INTO idempotency_keys (method, key, params_hash) VALUES (p_method, p_key, h)

@@ -63,7 +63,7 @@ $$;
 CREATE OR REPLACE FUNCTION invoice_find(p jsonb, lock boolean, id_key text DEFAULT 'id', number_key text DEFAULT 'number')
 RETURNS record
 LANGUAGE plpgsql AS $$
-DECLARE i invoices;
+DECLARE i record;
 BEGIN
     IF p->>id_key IS NOT NULL THEN
         IF p->>number_key IS NOT NULL THEN
@@ -93,7 +93,7 @@ $$;
 -- (FL003), both on field customer_id. Returns (name, payment_terms_days).
 CREATE OR REPLACE FUNCTION draft_customer(p_id bigint) RETURNS record
 LANGUAGE plpgsql STABLE AS $$
-DECLARE c customers;
+DECLARE c record;
 BEGIN
     SELECT * INTO c FROM customers WHERE id = p_id;
     IF c.id IS NULL THEN
@@ -151,8 +151,8 @@ $$;
 CREATE OR REPLACE FUNCTION invoice_create(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    s settings;
-    c customers;
+    s record;
+    c record;
     cur text;
     m int;
     pl priced_lines;
@@ -161,7 +161,7 @@ DECLARE
     issue boolean := coalesce((p->>'issue')::boolean, false);
     today date;
     d date;
-    i invoices;
+    i record;
 BEGIN
     SELECT * INTO s FROM settings;
     today := (now() AT TIME ZONE s.timezone)::date;
@@ -197,7 +197,7 @@ $$;
 -- Locks a draft for a change (FL002 absent, FL003 not a draft).
 CREATE OR REPLACE FUNCTION draft_for_change(p_id bigint, what text) RETURNS record
 LANGUAGE plpgsql AS $$
-DECLARE i invoices;
+DECLARE i record;
 BEGIN
     SELECT * INTO i FROM invoices WHERE id = p_id FOR NO KEY UPDATE;
     IF i.id IS NULL THEN
@@ -219,9 +219,9 @@ $$;
 CREATE OR REPLACE FUNCTION invoice_update(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    s settings;
-    i invoices := draft_for_change((p->>'id')::bigint, 'changed');
-    c customers;
+    s record;
+    i record := draft_for_change((p->>'id')::bigint, 'changed');
+    c record;
     cur text;
     m int;
     lines doc_line[];
@@ -280,7 +280,7 @@ $$;
 -- invoice.delete {id}: drafts only (FL003) -> {}.
 CREATE OR REPLACE FUNCTION invoice_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE i invoices := draft_for_change((p->>'id')::bigint, 'deleted');
+DECLARE i record := draft_for_change((p->>'id')::bigint, 'deleted');
 BEGIN
     DELETE FROM invoices WHERE id = i.id;
     PERFORM audit('invoice', i.id, '{"deleted": true}');
@@ -294,8 +294,8 @@ $$;
 CREATE OR REPLACE FUNCTION invoice_issue(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    s settings;
-    i invoices;
+    s record;
+    i record;
     r record;
     today date;
     d date;
@@ -308,10 +308,11 @@ BEGIN
     SELECT iv AS inv, c.name AS customer_name, c.payment_terms_days AS customer_terms INTO r
       FROM invoices iv JOIN customers c ON c.id = iv.customer_id
      WHERE iv.id = (p->>'id')::bigint FOR NO KEY UPDATE OF iv;
-    i := r.inv;
-    IF i.id IS NULL THEN
+    IF NOT FOUND THEN
         PERFORM fail('FL002', format('invoice %s not found', p->>'id'), 'id');
-    ELSIF i.status <> 'draft' THEN
+    END IF;
+    i := r.inv;
+    IF i.status <> 'draft' THEN
         PERFORM fail('FL003', format('invoice %s is already %s', i.number,
                      CASE WHEN i.status = 'void' THEN 'void' ELSE 'issued' END), 'id');
     END IF;
@@ -359,7 +360,7 @@ DECLARE
     n_items int;
     res jsonb;
     slot series_slot;
-    inv invoices := i;
+    inv record := i;
 BEGIN
     -- Stock: one movement per line of a tracked item. With several items their
     -- rows are locked in id order first (before the series lock) so concurrent

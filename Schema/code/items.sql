@@ -52,7 +52,7 @@ $$;
 -- movement records it).
 CREATE OR REPLACE FUNCTION item_create(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE i items;
+DECLARE i record;
 BEGIN
     INSERT INTO items (sku, name, description, unit_price, tax_rate, stock_qty)
     VALUES (req_text(p->>'sku', 'sku', 64), req_text(p->>'name', 'name', 200),
@@ -76,7 +76,7 @@ $$;
 -- Finds an item by {id} or {sku} (FL002 when absent).
 CREATE OR REPLACE FUNCTION item_find(p jsonb, lock boolean DEFAULT false) RETURNS record
 LANGUAGE plpgsql AS $$
-DECLARE i items;
+DECLARE i record;
 BEGIN
     IF p ? 'id' AND p->'id' <> 'null' THEN
         IF lock THEN
@@ -109,8 +109,8 @@ $$;
 CREATE OR REPLACE FUNCTION item_update(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    old items := item_find(jsonb_build_object('id', p->'id'), true);
-    i items;
+    old record := item_find(jsonb_build_object('id', p->'id'), true);
+    i record;
 BEGIN
     IF p ? 'sku' AND p->>'sku' IS DISTINCT FROM old.sku
        AND EXISTS (SELECT 1 FROM items WHERE sku = p->>'sku') THEN
@@ -139,7 +139,7 @@ $$;
 -- item.archive {id}: archived items cannot be put on new lines.
 CREATE OR REPLACE FUNCTION item_archive(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE i items;
+DECLARE i record;
 BEGIN
     UPDATE items SET archived = true, updated_at = now() WHERE id = (p->>'id')::bigint RETURNING * INTO i;
     IF i.id IS NULL THEN

@@ -316,8 +316,8 @@ $$;
 CREATE OR REPLACE FUNCTION payment_record(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    s settings;
-    c customers;
+    s record;
+    c record;
     cur text;
     amt numeric;
     d date;
@@ -361,7 +361,7 @@ $$;
 -- payment.get {id}.
 CREATE OR REPLACE FUNCTION payment_get(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE pm payments;
+DECLARE pm record;
 BEGIN
     SELECT * INTO pm FROM payments WHERE id = (p->>'id')::bigint;
     IF pm.id IS NULL THEN
@@ -403,8 +403,8 @@ $$;
 CREATE OR REPLACE FUNCTION payment_allocate(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    pm payments;
-    c customers;
+    pm record;
+    c record;
     m int;
     allocs payment_alloc[];
     total numeric;
@@ -444,7 +444,7 @@ $$;
 CREATE OR REPLACE FUNCTION payment_refund(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    pm payments;
+    pm record;
     m int;
     reason text;
     today date := tenant_today();

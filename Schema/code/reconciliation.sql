@@ -85,7 +85,7 @@ $$;
 CREATE OR REPLACE FUNCTION reconcile_import(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    s settings;
+    s record;
     csv text := p->>'csv';
     fmt text := coalesce(p->>'date_format', 'YYYY-MM-DD');
     cur text;
@@ -103,7 +103,7 @@ DECLARE
     j int;
     err text;
     lines_in statement_row[];
-    st bank_statements;
+    st record;
 BEGIN
     SELECT * INTO s FROM settings;
     IF left(csv, 1) = chr(65279) THEN
@@ -290,7 +290,7 @@ $$;
 -- reconcile.get {statement_id} -> reconcile_statement_json.
 CREATE OR REPLACE FUNCTION reconcile_get(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE st bank_statements;
+DECLARE st record;
 BEGIN
     SELECT * INTO st FROM bank_statements WHERE id = (p->>'statement_id')::bigint;
     IF st.id IS NULL THEN
@@ -312,11 +312,11 @@ $$;
 CREATE OR REPLACE FUNCTION reconcile_confirm(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    st bank_statements;
+    st record;
     ids bigint[];
     missing int;
     l record;
-    c customers;
+    c record;
     allocs payment_alloc[];
     pids bigint[] := '{}';
 BEGIN

@@ -53,7 +53,7 @@ DECLARE
     per daterange := report_period(p);
     f date := lower(per);
     t date := upper(per) - 1;
-    c customers;
+    c record;
     cur text := coalesce(p->>'currency', (SELECT s.currency FROM settings s));
     m int;
     sums record;

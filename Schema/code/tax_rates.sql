@@ -22,7 +22,7 @@ $$;
 -- tax_rate.create {code, name, percent}: code unique (FL003 'code').
 CREATE OR REPLACE FUNCTION tax_rate_create(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE t tax_rates;
+DECLARE t record;
 BEGIN
     IF p->>'code' IS NULL OR p->>'code' !~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$' THEN
         PERFORM fail('FL602', 'code must be 1 to 32 letters, digits, ".", "_" or "-"', 'code');
@@ -42,7 +42,7 @@ $$;
 -- tax_rate.get {code}.
 CREATE OR REPLACE FUNCTION tax_rate_get(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE t tax_rates;
+DECLARE t record;
 BEGIN
     SELECT * INTO t FROM tax_rates WHERE code = p->>'code';
     IF t.id IS NULL THEN
@@ -57,7 +57,7 @@ $$;
 -- current percent); issued invoices and credit notes keep theirs.
 CREATE OR REPLACE FUNCTION tax_rate_update(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE t tax_rates;
+DECLARE t record;
 BEGIN
     UPDATE tax_rates SET
         name = CASE WHEN p ? 'name' THEN req_text(p->>'name', 'name', 200) ELSE name END,
@@ -77,7 +77,7 @@ $$;
 -- items or lines; existing items, drafts and documents keep it.
 CREATE OR REPLACE FUNCTION tax_rate_archive(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE t tax_rates;
+DECLARE t record;
 BEGIN
     UPDATE tax_rates SET archived = true, updated_at = now() WHERE code = p->>'code' RETURNING * INTO t;
     IF t.id IS NULL THEN

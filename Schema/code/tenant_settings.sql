@@ -22,7 +22,7 @@ LANGUAGE sql STABLE AS $$ SELECT tenant_json(s) FROM settings s $$;
 -- issued; issued documents keep theirs. Number formats: see number_series.
 CREATE OR REPLACE FUNCTION tenant_update(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE s settings;
+DECLARE s record;
 BEGIN
     IF p ? 'timezone' AND (p->>'timezone' IS NULL OR length(p->>'timezone') > 64
                            OR NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = p->>'timezone')) THEN

@@ -11,7 +11,7 @@ public struct ServerConfiguration: Sendable {
     public var poolSize = 8
     /// Distinct tenants a pooled database connection serves before it is replaced, so a
     /// backend's per-tenant caches stay bounded however many tenants exist.
-    public var tenantsPerConnection = 100
+    public var tenantsPerConnection = 150
     /// Spare tenant schemas kept ready so tenant.create only renames one (0: none).
     public var spareTenants = 4
     public var adminUIDs: Set<UInt32> = []

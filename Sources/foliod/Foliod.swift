@@ -63,7 +63,7 @@ struct Serve: AsyncParsableCommand {
     var poolSize: Int = 8
 
     @Option(help: "Distinct tenants a database connection serves before it is replaced (bounds PostgreSQL's memory).")
-    var tenantsPerConnection: Int = 100
+    var tenantsPerConnection: Int = 150
 
     @Option(help: "Spare tenant schemas kept ready, so tenant.create only renames one (0: none).")
     var spareTenants: Int = 4

@@ -5,8 +5,9 @@ import Testing
 /// Every PL/pgSQL function of the shared code passes plpgsql_check (Debian's
 /// postgresql-15-plpgsql-check) under a tenant's search_path: no unknown table,
 /// column, function or type. The one finding it cannot avoid is that a `record`
-/// parameter (a tenant table's row, see Schema/code/helpers.sql) has no shape
-/// before the call; trigger functions are checked against each table they serve
+/// (a tenant table's row, see Schema/code/helpers.sql) has no shape before it is
+/// assigned at run time, so what reads its fields is checked by the tests that
+/// run it; trigger functions are checked against each table they serve
 /// (one body serves INSERT, UPDATE and DELETE, branching on TG_OP, so the transition
 /// table a statement does not have is reached only in a branch it never takes).
 @Suite(.timeLimit(.minutes(5))) struct PlpgsqlCheckTests {
@@ -27,8 +28,8 @@ import Testing
              WHERE p.pronamespace = 'folio_code'::regnamespace AND p.prorettype <> 'trigger'::regtype
                AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
                AND c.level = 'error'
-               AND NOT (c.sqlstate = '55000' AND c.message ~ '^record "\\w+" is not assigned yet$'
-                        AND EXISTS (SELECT FROM unnest(p.proargtypes) t WHERE t = 'record'::regtype))
+               AND NOT (c.sqlstate = '55000'
+                        AND c.message ~ '^record "\\w+" is not assigned (yet|to tuple structure)$')
             """)
         #expect(functions.isEmpty, "\(functions)")
         let triggers = try Database.column(db, """

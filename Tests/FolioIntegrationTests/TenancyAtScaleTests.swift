@@ -141,4 +141,34 @@ import Testing
         while try ready() < 2, Date() < refill { usleep(100_000) }
         #expect(try ready() == 2)
     }
+
+    /// One connection serving two tenants keeps working after DDL on one tenant's table
+    /// (what a migration does): the shared code holds tenant rows in `record` variables,
+    /// never bound to one tenant's row type.
+    @Test func sharedCodeSurvivesDDLOnOneTenantWhileServingAnother() throws {
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database, arguments: ["--pool-size", "1"])
+        defer { server.stop() }
+        let tenants = try (0..<2).map { _ in Invoicing(client: try server.connect(), tenant: try server.makeTenant("ddl")) }
+        let customers = try tenants.map { try $0.customer() }
+        func round(_ order: [Int]) throws {
+            for (inv, customer) in order.map({ (tenants[$0], customers[$0]) }) {
+                let draft = try inv.draft(customer: customer, [("Work", "1", "10.00", nil)])
+                _ = try inv.call("invoice.update", ["id": JSON(draft.id), "notes": "changed"])
+                _ = try inv.issue(draft.id)
+                _ = try inv.draft(customer: customer, [("Now", "1", "10.00", nil)], extra: ["issue": true])
+            }
+        }
+        try round([0, 1])
+        // DDL on tenant 0's table, then the next request is tenant 1's (the shared code was
+        // last run for tenant 0, whose row type just changed identity).
+        let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
+        try db.execute("CREATE INDEX invoices_notes ON t_\(tenants[0].tenant).invoices (notes)")
+        try round([1, 0])
+        try db.execute("CREATE TRIGGER noop BEFORE UPDATE ON t_\(tenants[1].tenant).invoices FOR EACH ROW WHEN (false) EXECUTE FUNCTION folio_code.append_only()")
+        try round([0, 1])
+        for inv in tenants {
+            #expect(try inv.call("invoice.list", ["status": "issued"])["items"]?.arrayValue?.count == 6)
+        }
+    }
 }
