@@ -68,10 +68,9 @@ $$;
 
 -- The bucket object {current, d1_30, d31_60, d61_90, d90_plus, total} as money text.
 CREATE OR REPLACE FUNCTION aging_json(cur numeric, b1 numeric, b2 numeric, b3 numeric, b4 numeric, tot numeric, m int) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT jsonb_build_object('current', money_text(cur, m), 'd1_30', money_text(b1, m), 'd31_60', money_text(b2, m),
-                              'd61_90', money_text(b3, m), 'd90_plus', money_text(b4, m), 'total', money_text(tot, m))
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN jsonb_build_object('current', money_text(cur, m), 'd1_30', money_text(b1, m), 'd31_60', money_text(b2, m),
+                              'd61_90', money_text(b3, m), 'd90_plus', money_text(b4, m), 'total', money_text(tot, m));
 
 -- report.aging {as_of?} -> {as_of, currency, customers: [{customer_id, name,
 -- currency, current, d1_30, d31_60, d61_90, d90_plus, total}], totals: {currency,
@@ -92,7 +91,7 @@ DECLARE
     rows json;
     tots jsonb;
 BEGIN
-    WITH a AS MATERIALIZED (SELECT a.*, minor_units(a.currency) AS m FROM aging_buckets(d) a)
+    WITH a AS MATERIALIZED (SELECT a.*, currency_decimals(a.currency) AS m FROM aging_buckets(d) a)
     SELECT (SELECT coalesce(json_agg(json_build_object(
                        'customer_id', a.customer_id, 'name', c.name, 'currency', a.currency,
                        'current', round(a.current, a.m)::text, 'd1_30', round(a.d1_30, a.m)::text,
@@ -101,7 +100,7 @@ BEGIN
                      ORDER BY c.name, a.customer_id, a.currency <> base, a.currency), '[]')
               FROM a JOIN customers c ON c.id = a.customer_id),
            (SELECT coalesce(jsonb_agg(jsonb_build_object('currency', t.currency)
-                                      || aging_json(t.b0, t.b1, t.b2, t.b3, t.b4, t.tot, minor_units(t.currency))
+                                      || aging_json(t.b0, t.b1, t.b2, t.b3, t.b4, t.tot, currency_decimals(t.currency))
                                       ORDER BY t.currency <> base, t.currency), '[]')
               FROM (SELECT a.currency, sum(a.current) AS b0, sum(a.d1_30) AS b1, sum(a.d31_60) AS b2,
                            sum(a.d61_90) AS b3, sum(a.d90_plus) AS b4, sum(a.total) AS tot
@@ -110,7 +109,7 @@ BEGIN
     RETURN json_build_object(
         'as_of', date_text(d), 'currency', base, 'customers', rows,
         'totals', coalesce((SELECT e FROM jsonb_array_elements(tots) e WHERE e->>'currency' = base),
-                           jsonb_build_object('currency', base) || aging_json(0, 0, 0, 0, 0, 0, minor_units(base))),
+                           jsonb_build_object('currency', base) || aging_json(0, 0, 0, 0, 0, 0, currency_decimals(base))),
         'totals_by_currency', tots);
 END
 $$;
@@ -134,11 +133,11 @@ BEGIN
         PERFORM fail('FL002', format('customer %s not found', cust), 'customer_id');
     END IF;
     WITH g AS MATERIALIZED (
-        SELECT l.customer_id, c.name, l.currency, minor_units(l.currency) AS m, count(*) AS n, sum(l.balance) AS bal,
+        SELECT l.customer_id, c.name, l.currency, currency_decimals(l.currency) AS m, count(*) AS n, sum(l.balance) AS bal,
                json_agg(json_build_object('id', i.id, 'number', i.number, 'issue_date', date_text(i.issue_date),
                                           'due_date', date_text(i.due_date), 'days_overdue', greatest(d - i.due_date, 0),
-                                          'total', money_text(i.total, minor_units(l.currency)),
-                                          'balance_due', money_text(l.balance, minor_units(l.currency)))
+                                          'total', money_text(i.total, currency_decimals(l.currency)),
+                                          'balance_due', money_text(l.balance, currency_decimals(l.currency)))
                         ORDER BY i.due_date, i.series_period, i.seq) AS invoices
           FROM aging_lines(d, cust) l
           JOIN invoices i ON i.id = l.invoice_id
@@ -149,7 +148,7 @@ BEGIN
                                                        'invoices', g.invoices)
                                      ORDER BY g.name, g.customer_id, g.currency <> base, g.currency), '[]') FROM g),
            (SELECT coalesce(json_agg(json_build_object('currency', t.currency, 'count', t.n,
-                                                       'balance_due', money_text(t.bal, minor_units(t.currency)))
+                                                       'balance_due', money_text(t.bal, currency_decimals(t.currency)))
                                      ORDER BY t.currency <> base, t.currency), '[]')
               FROM (SELECT g.currency, sum(g.n) AS n, sum(g.bal) AS bal FROM g GROUP BY g.currency) t)
       INTO res, tots;
@@ -179,8 +178,8 @@ BEGIN
     END IF;
     f := d - n + 1;
     SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'currency', x.currency, 'receivables', money_text(x.rec, minor_units(x.currency)),
-               'credit_sales', money_text(x.sales, minor_units(x.currency)),
+               'currency', x.currency, 'receivables', money_text(x.rec, currency_decimals(x.currency)),
+               'credit_sales', money_text(x.sales, currency_decimals(x.currency)),
                'dso', CASE WHEN x.sales > 0 THEN round(x.rec / x.sales * n, 1)::text END)
              ORDER BY x.currency <> base, x.currency), '[]')
       INTO res
@@ -194,8 +193,8 @@ BEGIN
              GROUP BY c.currency) x;
     RETURN jsonb_build_object('as_of', date_text(d), 'days', n, 'from', date_text(f), 'currency', base)
         || coalesce((SELECT e - 'currency' FROM jsonb_array_elements(res) e WHERE e->>'currency' = base),
-                    jsonb_build_object('receivables', money_text(0, minor_units(base)),
-                                       'credit_sales', money_text(0, minor_units(base)), 'dso', NULL))
+                    jsonb_build_object('receivables', money_text(0, currency_decimals(base)),
+                                       'credit_sales', money_text(0, currency_decimals(base)), 'dso', NULL))
         || jsonb_build_object('by_currency', res);
 END
 $$;

@@ -34,7 +34,7 @@ BEGIN
     -- parameter twice are only inlined for cheap arguments).
     PERFORM set_config('work_mem', '128MB', true);
     WITH cm AS (
-        SELECT c.currency, minor_units(c.currency) AS m FROM (SELECT DISTINCT currency FROM invoices) c),
+        SELECT c.currency, currency_decimals(c.currency) AS m FROM (SELECT DISTINCT currency FROM invoices) c),
     lt AS (
         SELECT l.invoice_id, min(cm.m) AS m, sum(l.amount) AS subtotal, sum(l.tax) AS line_tax,
                bool_and(l.amount = line_amount(l.qty, l.unit_price, cm.m)
@@ -106,7 +106,7 @@ BEGIN
 
     -- Credit notes: the same checks.
     WITH cm AS (
-        SELECT c.currency, minor_units(c.currency) AS m FROM (SELECT DISTINCT currency FROM credit_notes) c),
+        SELECT c.currency, currency_decimals(c.currency) AS m FROM (SELECT DISTINCT currency FROM credit_notes) c),
     lt AS (
         SELECT l.credit_note_id, min(cm.m) AS m, sum(l.amount) AS subtotal, sum(l.tax) AS line_tax,
                bool_and(l.amount = line_amount(l.qty, l.unit_price, cm.m)

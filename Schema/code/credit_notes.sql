@@ -1,7 +1,7 @@
 -- The credit note result object; `lines` NULL omits the lines (lists).
 CREATE OR REPLACE FUNCTION credit_note_json(n record, lines jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-DECLARE m int := minor_units(n.currency);
+DECLARE m int := currency_decimals(n.currency);
 BEGIN
     RETURN jsonb_build_object(
         'id', n.id, 'number', n.number, 'invoice_id', n.invoice_id, 'invoice_number', n.invoice_number,
@@ -34,7 +34,7 @@ $$;
 CREATE OR REPLACE FUNCTION split_credit(i record, amount numeric) RETURNS doc_line[]
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-    m int := minor_units(i.currency);
+    m int := currency_decimals(i.currency);
     u numeric := power(10::numeric, -m);
     gross_sum numeric;
     g record;
@@ -102,7 +102,7 @@ CREATE OR REPLACE FUNCTION credit_note_write(i record, lines doc_line[], p_reaso
 LANGUAGE plpgsql AS $$
 DECLARE
     s record;
-    m int := minor_units(i.currency);
+    m int := currency_decimals(i.currency);
     tot doc_totals_t;
     slot series_slot;
     n record;
@@ -235,7 +235,7 @@ BEGIN
         PERFORM fail('FL602', format('issue date %s is before the invoice''s issue date %s', date_text(d),
                                      date_text(i.issue_date)), 'issue_date');
     END IF;
-    m := minor_units(i.currency);
+    m := currency_decimals(i.currency);
     bal := i.total - i.amount_paid - i.credited;
     IF p->'amount' IS NOT NULL AND p->'amount' <> 'null' THEN
         total := (p->>'amount')::numeric;
@@ -280,7 +280,7 @@ BEGIN
     ELSE
         PERFORM fail('FL602', 'give id or number', 'id');
     END IF;
-    RETURN credit_note_json(n, lines_json(credit_note_lines_of(n.id), minor_units(n.currency)));
+    RETURN credit_note_json(n, lines_json(credit_note_lines_of(n.id), currency_decimals(n.currency)));
 END
 $$;
 

@@ -141,21 +141,19 @@ $$;
 
 -- The columns of customer import and export, in export order.
 CREATE OR REPLACE FUNCTION customer_csv_fields() RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT ARRAY['name', 'email', 'phone', 'tax_id', 'payment_terms_days', 'notes',
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ARRAY['name', 'email', 'phone', 'tax_id', 'payment_terms_days', 'notes',
                  'billing_line1', 'billing_line2', 'billing_city', 'billing_region', 'billing_postal_code', 'billing_country',
                  'shipping_line1', 'shipping_line2', 'shipping_city', 'shipping_region', 'shipping_postal_code',
-                 'shipping_country']
-$$;
+                 'shipping_country'];
 
 -- An address object from import values with the given prefix (NULL when empty).
 CREATE OR REPLACE FUNCTION csv_address(v jsonb, prefix text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT nullif(jsonb_strip_nulls(jsonb_build_object(
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN nullif(jsonb_strip_nulls(jsonb_build_object(
         'line1', v->>(prefix || 'line1'), 'line2', v->>(prefix || 'line2'), 'city', v->>(prefix || 'city'),
         'region', v->>(prefix || 'region'), 'postal_code', v->>(prefix || 'postal_code'),
-        'country', v->>(prefix || 'country'))), '{}'::jsonb)
-$$;
+        'country', v->>(prefix || 'country'))), '{}'::jsonb);
 
 -- import.customers {csv, columns?} -> {imported, ids}: creates one customer per
 -- data row, all or nothing. Columns (header names; see csv_mapping for

@@ -121,11 +121,11 @@ BEGIN
                coalesce(cr.credit, 0) AS credit
           FROM inv FULL JOIN cr ON cr.currency = inv.currency)
     SELECT jsonb_build_object(
-        'balance', money_text(coalesce((SELECT t.balance FROM t WHERE t.currency = s.currency), 0), minor_units(s.currency)),
-        'credit', money_text(coalesce((SELECT t.credit FROM t WHERE t.currency = s.currency), 0), minor_units(s.currency)),
+        'balance', money_text(coalesce((SELECT t.balance FROM t WHERE t.currency = s.currency), 0), currency_decimals(s.currency)),
+        'credit', money_text(coalesce((SELECT t.credit FROM t WHERE t.currency = s.currency), 0), currency_decimals(s.currency)),
         'balances', coalesce((SELECT jsonb_agg(jsonb_build_object('currency', t.currency,
-                                                                  'balance', money_text(t.balance, minor_units(t.currency)),
-                                                                  'credit', money_text(t.credit, minor_units(t.currency)))
+                                                                  'balance', money_text(t.balance, currency_decimals(t.currency)),
+                                                                  'credit', money_text(t.credit, currency_decimals(t.currency)))
                                                ORDER BY t.currency) FROM t), '[]'))
       FROM settings s);
 END

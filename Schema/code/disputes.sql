@@ -32,7 +32,7 @@ BEGIN
               FROM invoice_events e WHERE e.invoice_id = i.id), '[]'),
         'allocations', coalesce((
             SELECT jsonb_agg(jsonb_build_object('id', a.id, 'payment_id', a.payment_id,
-                                                'amount', money_text(a.amount, minor_units(i.currency)),
+                                                'amount', money_text(a.amount, currency_decimals(i.currency)),
                                                 'allocated_on', date_text(a.allocated_on),
                                                 'reversed_on', date_text(a.reversed_on)) ORDER BY a.id)
               FROM payment_allocations a WHERE a.invoice_id = i.id), '[]'));
@@ -45,16 +45,15 @@ CREATE OR REPLACE FUNCTION invoice_full_json(i record) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN (SELECT invoice_json(i, (SELECT c.name FROM customers c WHERE c.id = i.customer_id),
-                        lines_json(invoice_lines_of(i.id), minor_units(i.currency)), tenant_today())
+                        lines_json(invoice_lines_of(i.id), currency_decimals(i.currency)), tenant_today())
            || invoice_extra_json(i));
 END
 $$;
 
 -- The params key an invoice was given by (for error fields).
 CREATE OR REPLACE FUNCTION invoice_key(p jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN p->>'id' IS NOT NULL THEN 'id' ELSE 'number' END
-$$;
+LANGUAGE sql IMMUTABLE
+RETURN CASE WHEN p->>'id' IS NOT NULL THEN 'id' ELSE 'number' END;
 
 -- invoice.dispute {id | number, reason}: issued, not void invoices only
 -- (FL003), not already disputed (FL003). -> invoice.

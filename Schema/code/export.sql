@@ -2,11 +2,10 @@
 -- break or surrounding spaces; NULL is an empty field. (translate/btrim, not
 -- a regular expression: exports call this for every text cell.)
 CREATE OR REPLACE FUNCTION csv_field(v text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN v IS NULL THEN ''
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN v IS NULL THEN ''
                 WHEN translate(v, E'",\r\n', '') = v AND btrim(v, E' \t') = v THEN v
-                ELSE '"' || replace(v, '"', '""') || '"' END
-$$;
+                ELSE '"' || replace(v, '"', '""') || '"' END;
 
 -- One CSV line (without its CRLF).
 CREATE OR REPLACE FUNCTION csv_line(a text[]) RETURNS text
@@ -17,14 +16,13 @@ $$;
 -- The result of an export: csv -> {content_type: "text/csv", data, count} with
 -- a header row and CRLF line ends (RFC 4180); json -> {items, count}.
 CREATE OR REPLACE FUNCTION export_result(fmt text, header text[], lines text[], items jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN coalesce(fmt, 'csv') = 'csv'
+LANGUAGE sql IMMUTABLE
+RETURN CASE WHEN coalesce(fmt, 'csv') = 'csv'
                 THEN jsonb_build_object('content_type', 'text/csv', 'count', coalesce(cardinality(lines), 0),
                                         'data', csv_line(header) || E'\r\n'
                                                 || coalesce(array_to_string(lines, E'\r\n') || E'\r\n', ''))
                 ELSE jsonb_build_object('items', coalesce(items, '[]'), 'count', jsonb_array_length(coalesce(items, '[]')))
-           END
-$$;
+           END;
 
 -- Checks an export format (FL602 'format').
 CREATE OR REPLACE FUNCTION export_format(p jsonb) RETURNS text
@@ -58,7 +56,7 @@ BEGIN
                                    money_text(i.total - i.amount_paid - i.credited, x.m), csv_field(i.status))
                          ORDER BY i.issue_date, i.series_period, i.seq)
           INTO lines
-          FROM invoices i JOIN customers c ON c.id = i.customer_id, LATERAL (SELECT minor_units(i.currency) AS m) x
+          FROM invoices i JOIN customers c ON c.id = i.customer_id, LATERAL (SELECT currency_decimals(i.currency) AS m) x
          WHERE i.issue_date <@ per AND i.status <> 'draft';
     ELSE
         SELECT jsonb_agg(jsonb_build_object('id', i.id, 'number', i.number, 'issue_date', date_text(i.issue_date),
@@ -71,7 +69,7 @@ BEGIN
                                             'status', i.status)
                          ORDER BY i.issue_date, i.series_period, i.seq)
           INTO items
-          FROM invoices i JOIN customers c ON c.id = i.customer_id, LATERAL (SELECT minor_units(i.currency) AS m) x
+          FROM invoices i JOIN customers c ON c.id = i.customer_id, LATERAL (SELECT currency_decimals(i.currency) AS m) x
          WHERE i.issue_date <@ per AND i.status <> 'draft';
     END IF;
     RETURN export_result(fmt, ARRAY['number', 'issue_date', 'due_date', 'customer', 'currency', 'subtotal', 'tax_total',
@@ -93,7 +91,7 @@ DECLARE
 BEGIN
     WITH y AS (
         SELECT y.id, y.received_on, y.customer_id, c.name, y.amount, y.currency, y.method, y.reference,
-               coalesce(a.total, 0) AS allocated, y.unapplied, y.refunded, minor_units(y.currency) AS m
+               coalesce(a.total, 0) AS allocated, y.unapplied, y.refunded, currency_decimals(y.currency) AS m
           FROM payments y JOIN customers c ON c.id = y.customer_id
           LEFT JOIN LATERAL (SELECT sum(pa.amount) AS total FROM payment_allocations pa
                               WHERE pa.payment_id = y.id AND pa.reversed_on IS NULL) a ON true

@@ -3,18 +3,16 @@
 -- through credit notes alone (no payments) = 'void' (fully cancelled); some
 -- payment = 'partially_paid'; else 'sent' once sent, else 'issued'. An invoice
 -- with total 0 and nothing paid or credited stays 'issued'/'sent'.
-CREATE OR REPLACE FUNCTION invoice_status(status text, total numeric, amount_paid numeric, credited numeric, sent_at timestamptz)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
+CREATE OR REPLACE FUNCTION invoice_status(status text, total numeric, amount_paid numeric, credited numeric, sent_at timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
         WHEN status IN ('draft', 'void') THEN status
         WHEN total - amount_paid - credited <= 0 AND amount_paid > 0 THEN 'paid'
         WHEN total - amount_paid - credited <= 0 AND credited > 0 THEN 'void'
         WHEN amount_paid > 0 THEN 'partially_paid'
         WHEN sent_at IS NOT NULL THEN 'sent'
         ELSE 'issued'
-    END
-$$;
+    END;
 
 -- Whether an invoice is overdue on day d: open status, balance left, due before d.
 CREATE OR REPLACE FUNCTION invoice_overdue(i record, d date) RETURNS boolean
@@ -28,7 +26,7 @@ $$;
 -- The invoice result object; `lines` NULL omits the lines (lists).
 CREATE OR REPLACE FUNCTION invoice_json(i record, customer_name text, lines jsonb, today date) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-DECLARE m int := minor_units(i.currency);
+DECLARE m int := currency_decimals(i.currency);
 BEGIN
     RETURN jsonb_build_object(
         'id', i.id, 'number', i.number, 'status', i.status, 'overdue', invoice_overdue(i, today),
@@ -172,7 +170,7 @@ BEGIN
     END IF;
     c := draft_customer((p->>'customer_id')::bigint);
     cur := check_currency(coalesce(p->>'currency', s.currency));
-    m := minor_units(cur);
+    m := currency_decimals(cur);
     pl := price_lines(p->'lines', m);
     tot := doc_totals(pl.lines, m, s.tax_rounding);
     INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, delivery_date,
@@ -235,7 +233,7 @@ BEGIN
         SELECT * INTO c FROM customers WHERE id = i.customer_id;
     END IF;
     cur := CASE WHEN p ? 'currency' THEN check_currency(coalesce(p->>'currency', s.currency)) ELSE i.currency END;
-    m := minor_units(cur);
+    m := currency_decimals(cur);
     IF p ? 'lines' THEN
         lines := (price_lines(p->'lines', m)).lines;
         DELETE FROM invoice_lines WHERE invoice_id = i.id;
@@ -318,7 +316,7 @@ BEGIN
     END IF;
     today := (now() AT TIME ZONE s.timezone)::date;
     d := check_issue_date(p, today);
-    m := minor_units(i.currency);
+    m := currency_decimals(i.currency);
 
     -- Re-price with the current percents (only rows that changed are written);
     -- the result form of the lines comes from the same pass.
@@ -354,7 +352,7 @@ CREATE OR REPLACE FUNCTION issue_draft(i record, customer_name text, customer_te
                                        lines doc_line[], lj jsonb, tot doc_totals_t, how text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    m int := minor_units(i.currency);
+    m int := currency_decimals(i.currency);
     terms int := coalesce(i.payment_terms_days, customer_terms, s.payment_terms_days);
     due date := d + terms;
     n_items int;

@@ -14,9 +14,8 @@ $$;
 
 -- Series period for a format and issue date: the year for {YYYY} formats, else 0.
 CREATE OR REPLACE FUNCTION series_period(fmt text, d date) RETURNS int
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN strpos(fmt, '{YYYY}') > 0 THEN extract(year FROM d)::int ELSE 0 END
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN strpos(fmt, '{YYYY}') > 0 THEN extract(year FROM d)::int ELSE 0 END;
 
 -- A number format split for issue date d: {prefix, pad width (0 = none),
 -- suffix}, with {YYYY} already replaced by the year. Computed before the series
@@ -32,9 +31,8 @@ $$;
 -- The number for seq from number_parts: seq zero-padded to at least the width
 -- (never truncated) between prefix and suffix.
 CREATE OR REPLACE FUNCTION seq_number(parts text[], seq bigint) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT parts[1] || lpad(seq::text, greatest(length(seq::text), parts[2]::int), '0') || parts[3]
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN parts[1] || lpad(seq::text, greatest(length(seq::text), parts[2]::int), '0') || parts[3];
 
 -- Formats a document number: {YYYY} = issue year, {seq:0N} = seq zero-padded to
 -- at least N digits (never truncated), {seq} = seq. (series_take uses the two
@@ -51,16 +49,16 @@ $$;
 
 -- A text value as a JSON string (null as JSON null).
 CREATE OR REPLACE FUNCTION json_str(v text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT coalesce(to_json(v)::text, 'null') $$;
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN coalesce(to_json(v)::text, 'null');
 
 -- Canonical form of one line: [description, qty, unit_price, tax_rate,
 -- tax_percent, amount, tax] with the numbers as JSON strings.
 CREATE OR REPLACE FUNCTION hash_line(l doc_line, m int) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT '[' || json_str(l.description) || ',"' || dec_text(l.qty) || '","' || dec_text(l.unit_price) || '",'
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN '[' || json_str(l.description) || ',"' || dec_text(l.qty) || '","' || dec_text(l.unit_price) || '",'
            || json_str(l.tax_rate) || ',"' || dec_text(l.tax_percent) || '","' || money_text(l.amount, m) || '","'
-           || money_text(l.tax, m) || '"]'
-$$;
+           || money_text(l.tax, m) || '"]';
 
 -- Canonical form of a document's lines: hash_line in line_no order, as a JSON
 -- array (invoice_issue and audit_verify build the same aggregate inline).
@@ -76,9 +74,8 @@ $$;
 -- series ('' for the first), the number (as a JSON string) and the document's
 -- canonical body (invoice_hash_body / credit_note_hash_body).
 CREATE OR REPLACE FUNCTION doc_hash(prev text, number text, body text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT encode(sha256(convert_to(coalesce(prev, '') || to_jsonb(number)::text || body, 'UTF8')), 'hex')
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN encode(sha256(convert_to(coalesce(prev, '') || to_jsonb(number)::text || body, 'UTF8')), 'hex');
 
 -- Canonical body of an invoice for the hash chain: ["invoice", issue_date,
 -- due_date, customer_id, currency, subtotal, tax_total, total, lines,
@@ -88,12 +85,11 @@ $$;
 CREATE OR REPLACE FUNCTION invoice_hash_body(issue_date date, due_date date, customer_id bigint, currency text,
                                   subtotal numeric, tax_total numeric, total numeric, hlines text,
                                   breakdown jsonb) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT '["invoice","' || date_text(issue_date) || '","' || date_text(due_date) || '",' || customer_id || ','
-           || json_str(currency) || ',"' || money_text(subtotal, minor_units(currency)) || '","'
-           || money_text(tax_total, minor_units(currency)) || '","' || money_text(total, minor_units(currency)) || '",'
-           || hlines || ',' || breakdown::text || ']'
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN '["invoice","' || date_text(issue_date) || '","' || date_text(due_date) || '",' || customer_id || ','
+           || json_str(currency) || ',"' || money_text(subtotal, currency_decimals(currency)) || '","'
+           || money_text(tax_total, currency_decimals(currency)) || '","' || money_text(total, currency_decimals(currency)) || '",'
+           || hlines || ',' || breakdown::text || ']';
 
 -- Canonical body of a credit note for the hash chain: ["credit_note",
 -- issue_date, invoice_id, invoice_number, customer_id, currency, reason,
@@ -101,12 +97,11 @@ $$;
 CREATE OR REPLACE FUNCTION credit_note_hash_body(issue_date date, invoice_id bigint, invoice_number text, customer_id bigint,
                                       currency text, reason text, subtotal numeric, tax_total numeric, total numeric,
                                       hlines text, breakdown jsonb) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT '["credit_note","' || date_text(issue_date) || '",' || invoice_id || ',' || json_str(invoice_number) || ','
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN '["credit_note","' || date_text(issue_date) || '",' || invoice_id || ',' || json_str(invoice_number) || ','
            || customer_id || ',' || json_str(currency) || ',' || json_str(reason) || ',"'
-           || money_text(subtotal, minor_units(currency)) || '","' || money_text(tax_total, minor_units(currency))
-           || '","' || money_text(total, minor_units(currency)) || '",' || hlines || ',' || breakdown::text || ']'
-$$;
+           || money_text(subtotal, currency_decimals(currency)) || '","' || money_text(tax_total, currency_decimals(currency))
+           || '","' || money_text(total, currency_decimals(currency)) || '",' || hlines || ',' || breakdown::text || ']';
 
 -- Takes the next number of a series for a document dated d with canonical body
 -- `body`: locks the series row (creating it on first use), checks that d is not

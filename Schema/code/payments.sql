@@ -21,7 +21,7 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 BEGIN
     RETURN jsonb_build_object(
         'id', d.id, 'kind', d.kind, 'payment_id', d.payment_id, 'invoice_id', d.invoice_id, 'number', number,
-        'customer_id', d.customer_id, 'amount', money_text(d.amount, minor_units(d.currency)), 'currency', d.currency,
+        'customer_id', d.customer_id, 'amount', money_text(d.amount, currency_decimals(d.currency)), 'currency', d.currency,
         'message', d.message, 'status', d.status, 'resolution_note', d.resolution_note,
         'resolved_by', d.resolved_by, 'resolved_at', ts_text(d.resolved_at), 'created_at', ts_text(d.created_at));
 END
@@ -35,7 +35,7 @@ $$;
 -- created_at}.
 CREATE OR REPLACE FUNCTION payment_json(pm record) RETURNS jsonb
 LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
-DECLARE m int := minor_units(pm.currency);
+DECLARE m int := currency_decimals(pm.currency);
 BEGIN
     RETURN jsonb_build_object(
         'id', pm.id, 'customer_id', pm.customer_id,
@@ -84,7 +84,7 @@ CREATE OR REPLACE FUNCTION check_allocations(p_allocs jsonb, c record, cur text,
 RETURNS payment_alloc[]
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    m int := minor_units(cur);
+    m int := currency_decimals(cur);
     res payment_alloc[];
     err text;
     total numeric;
@@ -180,7 +180,7 @@ BEGIN
          WHERE i.id = t.invoice_id
         RETURNING i.id, i.status, i.amount_paid, i.currency)
     SELECT jsonb_agg(jsonb_build_object('id', upd.id, 'status', upd.status,
-                                        'amount_paid', money_text(upd.amount_paid, minor_units(upd.currency))))
+                                        'amount_paid', money_text(upd.amount_paid, currency_decimals(upd.currency))))
       INTO changed FROM upd;
     PERFORM audit('invoice', (x.e->>'id')::bigint, (x.e - 'id') || jsonb_build_object('payment_id', pid))
        FROM jsonb_array_elements(changed) AS x(e);
@@ -207,7 +207,7 @@ CREATE OR REPLACE FUNCTION payment_write(c record, cur text, amt numeric, receiv
                               line_id bigint, allocs payment_alloc[], alloc_on date) RETURNS bigint
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    m int := minor_units(cur);
+    m int := currency_decimals(cur);
     auto boolean := allocs IS NULL;
     named bigint[] := reference_invoice_ids(ref);
     plan payment_alloc[];
@@ -350,7 +350,7 @@ BEGIN
     payer_name := check_text(nullif(btrim(p->>'payer'), ''), 'payer', 200);
     IF p->'allocations' IS NOT NULL AND p->'allocations' <> 'null' THEN
         allocs := check_allocations(p->'allocations', c, cur, amt,
-                                    format('the payment amount %s %s', money_text(amt, minor_units(cur)), cur));
+                                    format('the payment amount %s %s', money_text(amt, currency_decimals(cur)), cur));
     END IF;
     -- Two statements: payment_json (STABLE) must see what payment_write wrote.
     pid := payment_write(c, cur, amt, d, meth, ref, payer_name, NULL, allocs, d);
@@ -416,7 +416,7 @@ BEGIN
     IF jsonb_typeof(p->'allocations') IS DISTINCT FROM 'array' OR jsonb_array_length(p->'allocations') = 0 THEN
         PERFORM fail('FL602', 'give at least one allocation', 'allocations');
     END IF;
-    m := minor_units(pm.currency);
+    m := currency_decimals(pm.currency);
     SELECT * INTO c FROM customers WHERE id = pm.customer_id;
     allocs := check_allocations(p->'allocations', c, pm.currency, pm.unapplied,
                                 format('the payment''s unapplied credit %s %s', money_text(pm.unapplied, m), pm.currency));
@@ -459,7 +459,7 @@ BEGIN
     IF pm.id IS NULL THEN
         PERFORM fail('FL002', format('payment %s not found', p->>'payment_id'), 'payment_id');
     END IF;
-    m := minor_units(pm.currency);
+    m := currency_decimals(pm.currency);
     IF p->>'amount' IS NOT NULL THEN
         amt := check_money(p->>'amount', pm.currency, 'amount');
     END IF;

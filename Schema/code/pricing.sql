@@ -1,26 +1,26 @@
 -- A line's amount: round(qty x unit_price) to the minor unit, half away from zero.
 CREATE OR REPLACE FUNCTION line_amount(qty numeric, unit_price numeric, m int) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT round(qty * unit_price, m) $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN round(qty * unit_price, m);
 
 -- A line's tax on its already rounded amount. In 'line' mode this is the tax;
 -- in 'document' mode it is shown per line for information only.
 CREATE OR REPLACE FUNCTION line_tax(amount numeric, percent numeric, m int) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT round(amount * percent / 100, m) $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN round(amount * percent / 100, m);
 
 -- Tax of one (code, percent) group: 'line' mode = sum of the rounded line taxes;
 -- 'document' mode (EN 16931) = round(sum of the group's amounts x percent).
 CREATE OR REPLACE FUNCTION group_tax(taxable numeric, sum_line_tax numeric, percent numeric, m int, mode text) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN mode = 'document' THEN round(taxable * percent / 100, m) ELSE sum_line_tax END
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN mode = 'document' THEN round(taxable * percent / 100, m) ELSE sum_line_tax END;
 
 -- One tax_breakdown entry (doc_totals orders them by code, no-tax group first,
 -- then percent).
 CREATE OR REPLACE FUNCTION breakdown_entry(code text, percent numeric, taxable numeric, tax numeric, m int) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT jsonb_build_object('code', code, 'percent', dec_text(percent),
-                              'taxable', money_text(taxable, m), 'tax', money_text(tax, m))
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN jsonb_build_object('code', code, 'percent', dec_text(percent),
+                              'taxable', money_text(taxable, m), 'tax', money_text(tax, m));
 
 -- Totals of a document from its lines (see doc_totals_t): lines are grouped by
 -- (tax code, percent), each group's tax is group_tax(), subtotal and tax_total
@@ -45,12 +45,11 @@ $$;
 
 -- Result form of one line.
 CREATE OR REPLACE FUNCTION line_json(l doc_line, m int) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT jsonb_build_object('line_no', l.line_no, 'item_id', l.item_id, 'description', l.description,
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN jsonb_build_object('line_no', l.line_no, 'item_id', l.item_id, 'description', l.description,
                               'qty', dec_text(l.qty), 'unit_price', l.unit_price::text, 'tax_rate', l.tax_rate,
                               'tax_percent', dec_text(l.tax_percent), 'amount', money_text(l.amount, m),
-                              'tax', money_text(l.tax, m))
-$$;
+                              'tax', money_text(l.tax, m));
 
 -- Result form of a line array.
 CREATE OR REPLACE FUNCTION lines_json(lines doc_line[], m int) RETURNS jsonb

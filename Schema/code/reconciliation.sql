@@ -39,7 +39,7 @@ BEGIN
         'statement_id', st.id, 'currency', st.currency, 'created_at', ts_text(st.created_at),
         'lines', coalesce(jsonb_agg(jsonb_build_object(
                      'id', l.id, 'row', en.row_no, 'date', date_text(l.line_date),
-                     'amount', money_text(l.amount, minor_units(l.currency)), 'reference', l.reference,
+                     'amount', money_text(l.amount, currency_decimals(l.currency)), 'reference', l.reference,
                      'payer', l.payer, 'match', l.match, 'reason', l.reason, 'invoice_id', l.invoice_id,
                      'number', i.number, 'customer_id', l.customer_id, 'customer_name', c.name,
                      'status', CASE WHEN pm.id IS NOT NULL THEN 'confirmed' WHEN en.known THEN 'duplicate' ELSE 'new' END,
@@ -116,7 +116,7 @@ BEGIN
         PERFORM fail('FL602', 'date_format must be YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY', 'date_format');
     END IF;
     cur := check_currency(coalesce(p->>'currency', s.currency));
-    m := minor_units(cur);
+    m := currency_decimals(cur);
     today := (now() AT TIME ZONE s.timezone)::date;
     IF p->'columns' IS NOT NULL AND jsonb_typeof(p->'columns') NOT IN ('object', 'null') THEN
         PERFORM fail('FL602', 'columns must be an object', 'columns');

@@ -63,7 +63,7 @@ BEGIN
     IF c.id IS NULL THEN
         PERFORM fail('FL002', format('customer %s not found', p->>'customer_id'), 'customer_id');
     END IF;
-    m := minor_units(check_currency(cur));
+    m := currency_decimals(check_currency(cur));
     WITH e AS (
         SELECT i.issue_date AS d, 1 AS k, 'invoice' AS kind, i.id, i.number, i.po_number AS reference,
                format('Invoice %s, due %s', i.number, date_text(i.due_date)) AS description, i.total AS amount
@@ -159,7 +159,7 @@ BEGIN
                  WHERE g = 'item' AND i.issue_date BETWEEN f AND t AND i.status <> 'draft') d
          GROUP BY d.kd, d.ki, d.currency, d.kind),
     r AS (
-        SELECT a.kd, a.ki, a.currency, minor_units(a.currency) AS m,
+        SELECT a.kd, a.ki, a.currency, currency_decimals(a.currency) AS m,
                coalesce(sum(a.n) FILTER (WHERE a.kind = 1), 0) AS n_inv, coalesce(sum(a.n) FILTER (WHERE a.kind = 3), 0) AS n_lines,
                coalesce(sum(a.net) FILTER (WHERE a.kind <> 2), 0) AS inet, coalesce(sum(a.tax) FILTER (WHERE a.kind <> 2), 0) AS itax,
                coalesce(sum(a.net) FILTER (WHERE a.kind = 2), 0) AS cnet, coalesce(sum(a.tax) FILTER (WHERE a.kind = 2), 0) AS ctax
@@ -175,7 +175,7 @@ BEGIN
                       ELSE coalesce((SELECT it.sku || ' ' || it.name FROM items it WHERE it.id = r.ki), '(no item)') END AS label
           FROM r),
     tt AS (
-        SELECT a.currency, minor_units(a.currency) AS m,
+        SELECT a.currency, currency_decimals(a.currency) AS m,
                coalesce(sum(a.n) FILTER (WHERE a.kind = 1), 0) AS n_inv,
                coalesce(sum(a.net) FILTER (WHERE a.kind = 1), 0) AS inet, coalesce(sum(a.tax) FILTER (WHERE a.kind = 1), 0) AS itax,
                coalesce(sum(a.net) FILTER (WHERE a.kind = 2), 0) AS cnet, coalesce(sum(a.tax) FILTER (WHERE a.kind = 2), 0) AS ctax
@@ -234,7 +234,7 @@ BEGIN
           FROM credit_notes n CROSS JOIN LATERAL jsonb_array_elements(n.tax_breakdown) e
          WHERE n.issue_date BETWEEN f AND t),
     g AS (
-        SELECT b.currency, minor_units(b.currency) AS m, b.code, b.pct,
+        SELECT b.currency, currency_decimals(b.currency) AS m, b.code, b.pct,
                coalesce(sum(b.taxable) FILTER (WHERE b.kind = 1), 0) AS it, coalesce(sum(b.tax) FILTER (WHERE b.kind = 1), 0) AS ix,
                coalesce(sum(b.taxable) FILTER (WHERE b.kind = 2), 0) AS ct, coalesce(sum(b.tax) FILTER (WHERE b.kind = 2), 0) AS cx
           FROM b GROUP BY b.currency, b.code, b.pct)
@@ -246,8 +246,8 @@ BEGIN
              ORDER BY g.currency <> base, g.currency, g.code NULLS FIRST, g.pct), '[]')
       INTO rates FROM g;
     SELECT coalesce(jsonb_agg(jsonb_build_object('currency', x.currency,
-                                                 'taxable', money_text(x.taxable, minor_units(x.currency)),
-                                                 'tax', money_text(x.tax, minor_units(x.currency)))
+                                                 'taxable', money_text(x.taxable, currency_decimals(x.currency)),
+                                                 'tax', money_text(x.tax, currency_decimals(x.currency)))
                               ORDER BY x.currency <> base, x.currency), '[]')
       INTO tots
       FROM (SELECT r->>'currency' AS currency, sum((r->>'taxable')::numeric) AS taxable, sum((r->>'tax')::numeric) AS tax

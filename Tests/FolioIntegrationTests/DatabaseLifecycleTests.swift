@@ -86,7 +86,7 @@ import Testing
         let changed = TestEnvironment.scratchDirectory() + "/schema-code-change"
         try? FileManager.default.removeItem(atPath: changed)
         try FileManager.default.copyItem(atPath: TestEnvironment.schemaDirectory, toPath: changed)
-        let helpers = changed + "/code/helpers.sql"
+        let helpers = changed + "/code/01_helpers.sql"
         let text = try String(contentsOfFile: helpers, encoding: .utf8) + """
 
             CREATE OR REPLACE FUNCTION code_probe() RETURNS text
