@@ -2,7 +2,7 @@
 -- refunds and credit notes, directly in SQL (bypassing the API and its triggers; superuser only),
 -- for the aging benchmark. Run: psql -v ON_ERROR_STOP=1 -f Benchmarks/aging-1m.sql, with search_path set
 -- by the first statement below to the tenant created for it (deploy/bench --aging does all this).
-SET search_path = :"schema";
+SET search_path = :"schema", folio_code;
 SET session_replication_role = replica;
 SET maintenance_work_mem = '1GB'; SET work_mem = '256MB';
 INSERT INTO tax_rates (code, name, percent) VALUES ('VAT20', 'Standard', 20);
