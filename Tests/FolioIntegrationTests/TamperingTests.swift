@@ -31,7 +31,7 @@ import Testing
         Damage(name: "payment unapplied changed", sql: "UPDATE payments SET unapplied = unapplied + 1"),
         Damage(name: "stock changed", sql: "UPDATE items SET stock_qty = stock_qty + 5"),
         Damage(name: "last verified hash changed", sql: "UPDATE invoices SET hash = md5('x') WHERE number = 'INV-000003'", incremental: true),
-        Damage(name: "credited changed", sql: "UPDATE invoices SET credited = 1 WHERE number = 'INV-000002'"),
+        Damage(name: "credited changed", sql: "UPDATE invoices SET credited = 1 WHERE number = 'INV-000003'"),
     ]
 
     @Test(arguments: damages)
