@@ -7,8 +7,9 @@
 -- chain linked to the hash the last verified document had, and that document
 -- must still carry that hash; the series rows against their last documents;
 -- every draft; the invoices, payments, allocations and customers touched by new
--- receivable events, allocations, payments and refunds; tax percents on the new
--- documents' issue dates; items with new stock movements. The marks move on only
+-- receivable events, allocations, payments and refunds; tax percents and the
+-- daily tax totals on the new documents' issue dates; items with new stock
+-- movements. The marks move on only
 -- when nothing was found, so a problem keeps being reported.
 --
 -- Full (audit.verify {full: true}, or the job methods): every document, invoice,
@@ -42,8 +43,10 @@ LANGUAGE sql STABLE AS $$
         'stock_movements', (SELECT coalesce(max(id), 0) FROM stock_movements),
         'customers', (SELECT coalesce(max(id), 0) FROM customers),
         'items', (SELECT coalesce(max(id), 0) FROM items),
-        'first_date', (SELECT min(issue_date) FROM invoices WHERE issue_date IS NOT NULL),
-        'last_date', (SELECT max(issue_date) FROM invoices WHERE issue_date IS NOT NULL))
+        'first_date', least((SELECT min(issue_date) FROM invoices WHERE issue_date IS NOT NULL),
+                            (SELECT min(issue_date) FROM credit_notes)),
+        'last_date', greatest((SELECT max(issue_date) FROM invoices WHERE issue_date IS NOT NULL),
+                              (SELECT max(issue_date) FROM credit_notes)))
 $$;
 
 -- How many units (documents, rows, days) a job with these bounds verifies, for progress.
@@ -136,7 +139,8 @@ BEGIN
         END IF;
         d1 := least(d0 + 30, (bounds->>'last_date')::date);
         RETURN jsonb_build_object('stage', stage, 'position', jsonb_build_object('after_date', d1),
-                                  'done', d1 - d0 + 1, 'problems', audit_tax_percents(d0, d1));
+                                  'done', d1 - d0 + 1,
+                                  'problems', audit_tax_percents(d0, d1) || audit_tax_daily(d0, d1));
     ELSIF stage = 'series' THEN
         -- The walk above found every gap and duplicate, so the series rows need
         -- only be compared with their last documents.
@@ -304,6 +308,7 @@ DECLARE
     mh text;
     ids bigint[];
     new_inv bigint[] := '{}';
+    new_cn bigint[] := '{}';
     inv_ids bigint[];
     alloc_ids bigint[];
     pay_ids bigint[];
@@ -343,6 +348,7 @@ BEGIN
                 ids := ARRAY(SELECT n.id FROM credit_notes n WHERE n.series_period = h.period AND n.seq > mk AND n.seq <= h.head_seq
                               ORDER BY n.seq);
                 probs := probs || audit_credit_note_documents(ids, mk, mh);
+                new_cn := new_cn || ids;
             END IF;
             checked := checked || jsonb_build_object(subj, jsonb_build_object('from', mk + 1, 'to', h.head_seq));
             marks := marks || jsonb_build_array(jsonb_build_object('subject', subj, 'last_id', h.head_seq, 'last_hash', h.head_hash));
@@ -385,9 +391,12 @@ BEGIN
     probs := probs || audit_customer_balances(ARRAY(SELECT v.customer_id FROM invoices v WHERE v.id = ANY (inv_ids)
                                                     UNION
                                                     SELECT y.customer_id FROM payments y WHERE y.id = ANY (pay_ids)));
-    SELECT min(v.issue_date), max(v.issue_date) INTO d0, d1 FROM invoices v WHERE v.id = ANY (new_inv);
+    SELECT min(x.day), max(x.day) INTO d0, d1
+      FROM (SELECT v.issue_date AS day FROM invoices v WHERE v.id = ANY (new_inv)
+            UNION ALL
+            SELECT n.issue_date FROM credit_notes n WHERE n.id = ANY (new_cn)) x;
     IF d0 IS NOT NULL THEN
-        probs := probs || audit_tax_percents(d0, d1);
+        probs := probs || audit_tax_percents(d0, d1) || audit_tax_daily(d0, d1);
     END IF;
     probs := probs || audit_stock(ARRAY(SELECT DISTINCT s.item_id FROM stock_movements s
                                          WHERE s.id > (lo->>'stock_movements')::bigint

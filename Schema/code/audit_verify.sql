@@ -9,9 +9,9 @@
 --   payment_mismatch                  payments (audit_payment_states);
 --   allocation_mismatch               allocations (audit_allocations);
 --   balance                           customers (audit_customer_balances);
---   tax_percent                       issue dates (audit_tax_percents);
+--   tax_percent / tax_daily           issue dates (audit_tax_percents, audit_tax_daily);
 --   stock                             items (audit_stock);
---   series                            number series (audit_series_heads, audit_series_counts).
+--   series                            number series (audit_series_heads, audit_series_tails).
 -- The entry point audit_verify is at the end of audit_progress.sql.
 
 -- Document checks of invoices `ids`: either drafts (totals only: they have no
@@ -325,6 +325,24 @@ LANGUAGE sql STABLE AS $$
       LEFT JOIN tax_rates t ON t.code = x.code
 $$;
 
+-- tax_daily for days from..to: the daily tax totals report.tax reads against
+-- the documents issued on those days.
+CREATE OR REPLACE FUNCTION audit_tax_daily(from_date date, to_date date) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('kind', 'tax_daily', 'entity', 'tax_daily', 'id', NULL, 'number', NULL,
+               'message', format('%s tax totals of %s (%s, tax %s at %s%%): taxable %s, tax %s, %s documents, but the documents say %s, %s, %s',
+                                 replace(coalesce(s.kind, d.kind), '_', ' '), date_text(coalesce(s.day, d.day)),
+                                 coalesce(s.currency, d.currency), coalesce(coalesce(s.code, d.code), 'none'),
+                                 dec_text(coalesce(s.percent, d.percent)), coalesce(s.taxable, 0), coalesce(s.tax, 0),
+                                 coalesce(s.documents, 0), coalesce(d.taxable, 0), coalesce(d.tax, 0), coalesce(d.documents, 0)))
+               ORDER BY coalesce(s.day, d.day), coalesce(s.kind, d.kind), coalesce(s.code, d.code)), '[]')
+      FROM (SELECT * FROM tax_daily t WHERE t.day BETWEEN from_date AND to_date) s
+      FULL JOIN tax_daily_of_documents(from_date, to_date) d
+        ON d.day = s.day AND d.kind = s.kind AND d.currency = s.currency AND d.code IS NOT DISTINCT FROM s.code
+       AND d.percent = s.percent
+     WHERE (s.taxable, s.tax, s.documents) IS DISTINCT FROM (d.taxable, d.tax, d.documents)
+$$;
+
 -- stock for items `ids`: a tracked item's stock_qty against its stock movements
 -- since its latest 'initial' movement.
 CREATE OR REPLACE FUNCTION audit_stock(ids bigint[]) RETURNS jsonb
@@ -390,34 +408,6 @@ LANGUAGE sql STABLE AS $$
                ORDER BY h.kind, h.period), '[]')
       FROM audit_series_heads() h
      WHERE coalesce(h.next_seq, 1) - 1 <> coalesce(h.head_seq, 0) OR h.last_hash IS DISTINCT FROM h.head_hash
-$$;
-
--- series (full): number_series rows against all their documents (count,
--- highest seq, head hash), including documents of a series that has no row.
--- One scan of the documents.
-CREATE OR REPLACE FUNCTION audit_series_counts() RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('kind', 'series', 'entity', 'number_series', 'id', NULL,
-                                                 'number', NULL, 'message', x.message) ORDER BY x.k, x.per), '[]')
-      FROM (
-    SELECT coalesce(s.kind, d.kind) AS k, coalesce(s.period, d.period) AS per,
-           format('%s series %s: next number %s but %s documents up to sequence %s%s',
-                  replace(coalesce(s.kind, d.kind), '_', ' '), coalesce(s.period, d.period), coalesce(s.next_seq, 1),
-                  coalesce(d.cnt, 0), coalesce(d.max_seq, 0),
-                  CASE WHEN s.last_hash IS DISTINCT FROM d.head_hash THEN ', and its head hash differs from the last document''s'
-                       ELSE '' END) AS message
-      FROM number_series s
-      FULL JOIN (SELECT 'invoice' AS kind, series_period AS period, count(*) AS cnt, max(seq) AS max_seq,
-                        (array_agg(hash ORDER BY seq DESC, id DESC))[1] AS head_hash
-                   FROM invoices WHERE seq IS NOT NULL GROUP BY series_period
-                 UNION ALL
-                 SELECT 'credit_note', series_period, count(*), max(seq),
-                        (array_agg(hash ORDER BY seq DESC, id DESC))[1]
-                   FROM credit_notes GROUP BY series_period) d
-        ON d.kind = s.kind AND d.period = s.period
-     WHERE coalesce(s.next_seq, 1) - 1 <> coalesce(d.max_seq, 0)
-        OR coalesce(s.next_seq, 1) - 1 <> coalesce(d.cnt, 0)
-        OR s.last_hash IS DISTINCT FROM d.head_hash) x
 $$;
 
 -- The first 1000 of `probs` as the audit.verify result fields {ok, problems,

@@ -31,6 +31,7 @@ import Testing
         Damage(name: "payment unapplied changed", sql: "UPDATE payments SET unapplied = unapplied + 1"),
         Damage(name: "stock changed", sql: "UPDATE items SET stock_qty = stock_qty + 5"),
         Damage(name: "last verified hash changed", sql: "UPDATE invoices SET hash = md5('x') WHERE number = 'INV-000003'", incremental: true),
+        Damage(name: "daily tax totals changed", sql: "UPDATE tax_daily SET tax = tax + 1"),
         Damage(name: "credited changed", sql: "UPDATE invoices SET credited = 1 WHERE number = 'INV-000003'"),
     ]
 
