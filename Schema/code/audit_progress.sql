@@ -78,12 +78,23 @@ LANGUAGE sql AS $$
      WHERE m.last_id <= excluded.last_id
 $$;
 
+-- The next chunk size: doubled (up to `most`) after a chunk that took under a
+-- quarter second, halved (down to `least_k`) after one over a second, so that a
+-- chunk stays well within a step however big the documents or customers are.
+CREATE OR REPLACE FUNCTION audit_next_chunk(k int, started timestamptz, least_k int, most int) RETURNS int
+LANGUAGE sql VOLATILE AS $$
+    SELECT CASE WHEN clock_timestamp() - started < interval '250 ms' THEN least(k * 2, most)
+                WHEN clock_timestamp() - started > interval '1 second' THEN greatest(k / 2, least_k)
+                ELSE k END
+$$;
+
 -- One chunk of a full job: verifies the next rows of `stage` after `pos` up to
 -- `bounds` and returns {stage, position, done, problems}: where the next chunk
 -- starts (the next stage once this one is through), the units verified, and the
 -- problems found. Series are walked by seq, each chunk chained to the hash of
 -- the document before it (only the first broken hash of a series is listed);
--- tables by id; issue dates a month at a time.
+-- tables by id; issue dates a few days at a time. Chunk sizes adapt to how long
+-- the last chunk took (position.k, audit_next_chunk).
 CREATE OR REPLACE FUNCTION audit_job_chunk(stage text, pos jsonb, bounds jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -99,6 +110,7 @@ DECLARE
     last_hash text;
     d0 date;
     d1 date;
+    t0 timestamptz := clock_timestamp();
 BEGIN
     IF stage IN ('invoice_series', 'credit_note_series') THEN
         i := coalesce((pos->>'i')::int, 0);
@@ -108,7 +120,7 @@ BEGIN
             RETURN jsonb_build_object('stage', nxt, 'position', '{}'::jsonb, 'done', 0, 'problems', '[]'::jsonb);
         END IF;
         hi := (ser->>'seq')::bigint;
-        k := 10000;
+        k := coalesce((pos->>'k')::int, 1000);
         IF stage = 'invoice_series' THEN
             ids := ARRAY(SELECT v.id FROM invoices v WHERE v.series_period = (ser->>'period')::int
                                                       AND v.seq > lo AND v.seq <= hi ORDER BY v.seq LIMIT k);
@@ -130,6 +142,7 @@ BEGIN
         END IF;
         RETURN jsonb_build_object('stage', stage, 'done', last_seq - lo, 'problems', probs,
                                   'position', jsonb_build_object('i', i, 'after', last_seq, 'hash', last_hash,
+                                      'k', audit_next_chunk(k, t0, 50, 20000),
                                       'hash_broken', coalesce((pos->>'hash_broken')::boolean, false)
                                                      OR probs @> '[{"kind": "hash"}]'));
     ELSIF stage = 'tax_dates' THEN
@@ -137,10 +150,11 @@ BEGIN
         IF d0 IS NULL OR d0 > (bounds->>'last_date')::date THEN
             RETURN jsonb_build_object('stage', nxt, 'position', '{}'::jsonb, 'done', 0, 'problems', '[]'::jsonb);
         END IF;
-        d1 := least(d0 + 30, (bounds->>'last_date')::date);
-        RETURN jsonb_build_object('stage', stage, 'position', jsonb_build_object('after_date', d1),
-                                  'done', d1 - d0 + 1,
-                                  'problems', audit_tax_percents(d0, d1) || audit_tax_daily(d0, d1));
+        k := coalesce((pos->>'k')::int, 8);
+        d1 := least(d0 + k - 1, (bounds->>'last_date')::date);
+        probs := audit_tax_percents(d0, d1) || audit_tax_daily(d0, d1);
+        RETURN jsonb_build_object('stage', stage, 'done', d1 - d0 + 1, 'problems', probs,
+                                  'position', jsonb_build_object('after_date', d1, 'k', audit_next_chunk(k, t0, 1, 366)));
     ELSIF stage = 'series' THEN
         -- The walk above found every gap and duplicate, so the series rows need
         -- only be compared with their last documents.
@@ -150,7 +164,7 @@ BEGIN
     -- Tables walked by id.
     hi := (bounds->>CASE stage WHEN 'drafts' THEN 'invoices' WHEN 'allocations' THEN 'payment_allocations'
                                ELSE stage END)::bigint;
-    k := CASE stage WHEN 'customers' THEN 1000 WHEN 'items' THEN 1000 ELSE 20000 END;
+    k := coalesce((pos->>'k')::int, CASE WHEN stage IN ('customers', 'items') THEN 200 ELSE 2000 END);
     IF stage = 'drafts' THEN
         ids := ARRAY(SELECT v.id FROM invoices v WHERE v.status = 'draft' AND v.id > lo AND v.id <= hi ORDER BY v.id LIMIT k);
         probs := audit_invoice_documents(ids, 0, NULL);
@@ -176,7 +190,8 @@ BEGIN
         RETURN jsonb_build_object('stage', nxt, 'position', '{}'::jsonb,
                                   'done', CASE WHEN stage = 'drafts' THEN 0 ELSE hi - lo END, 'problems', probs);
     END IF;
-    RETURN jsonb_build_object('stage', stage, 'position', jsonb_build_object('after', ids[k]),
+    RETURN jsonb_build_object('stage', stage,
+                              'position', jsonb_build_object('after', ids[k], 'k', audit_next_chunk(k, t0, 10, 50000)),
                               'done', CASE WHEN stage = 'drafts' THEN 0 ELSE ids[k] - lo END, 'problems', probs);
 END
 $$;
@@ -319,6 +334,13 @@ DECLARE
     d1 date;
     n int;
 BEGIN
+    -- Nothing verified yet: this run would check everything in one request,
+    -- which on big books ends in the statement timeout. Say what to do instead.
+    IF NOT EXISTS (SELECT 1 FROM audit_marks)
+       AND (SELECT coalesce(sum(h.head_seq), 0) FROM audit_series_heads() h) > 100000 THEN
+        PERFORM fail('FL003', 'nothing has been verified yet and the books are big: run a full verification first '
+                              '(audit.verify_start and audit.verify_step, or folio audit verify --full)');
+    END IF;
     -- Series: the documents after each mark, chained to the mark's hash.
     FOR h IN SELECT * FROM audit_series_heads() LOOP
         subj := h.kind || '/' || h.period;
