@@ -337,7 +337,7 @@ BEGIN
     -- Nothing verified yet: this run would check everything in one request,
     -- which on big books ends in the statement timeout. Say what to do instead.
     IF NOT EXISTS (SELECT 1 FROM audit_marks)
-       AND (SELECT coalesce(sum(h.head_seq), 0) FROM audit_series_heads() h) > 100000 THEN
+       AND (SELECT coalesce(sum(x.head_seq), 0) FROM audit_series_heads() x) > 100000 THEN
         PERFORM fail('FL003', 'nothing has been verified yet and the books are big: run a full verification first '
                               '(audit.verify_start and audit.verify_step, or folio audit verify --full)');
     END IF;

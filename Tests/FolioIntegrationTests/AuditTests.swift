@@ -169,5 +169,6 @@ import Testing
         let quick = try cli.run(["--tenant", inv.tenant, "audit", "verify"])
         #expect(quick.status == 0, "\(quick.stdout)")
         #expect(quick.stdout.hasPrefix("OK (0 new"), "\(quick.stdout)")
+        #expect(quick.stdout.contains("the last full verification"), "\(quick.stdout)")
     }
 }

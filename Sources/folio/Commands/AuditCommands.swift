@@ -17,8 +17,9 @@ struct AuditCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check numbering, hashes, totals, payments and credits; exit status 1 when a problem is found.",
             discussion: """
-                By default only documents and rows added or changed since the last verification are \
-                checked (plus cheap invariants); --full re-verifies everything, in steps, showing progress.
+                By default only what is new since the last verification is checked (new documents, \
+                and what new payments, allocations and credit notes touched), plus cheap invariants; \
+                --full re-verifies everything, in steps, showing progress.
                 """)
         @OptionGroup(title: "Global Options") var global: GlobalOptions
         @Flag(help: "Re-verify every document and row, not only what is new.") var full = false
@@ -51,15 +52,21 @@ struct AuditCommand: ParsableCommand {
             return job["result"] ?? .null
         }
 
-        /// " (checked N documents and rows)" for the OK line, from the result's `checked` ranges.
+        /// What the OK line adds: " (full: N documents and rows)" or " (N new documents and
+        /// rows)" from the result's `checked` ranges, and a warning when the last full
+        /// verification found problems that the incremental one does not look at again.
         static func scope(_ result: JSON) -> String {
             guard case .object(let checked)? = result["checked"] else { return "" }
             let count = checked.members.reduce(Int64(0)) { sum, member in
                 guard let from = member.value["from"]?.int64Value, let to = member.value["to"]?.int64Value else { return sum }
                 return sum + Swift.max(0, to - from + 1)
             }
-            let mode = result["mode"]?.stringValue ?? "incremental"
-            return mode == "full" ? " (full: \(count) documents and rows)" : " (\(count) new documents and rows)"
+            if result["mode"]?.stringValue == "full" { return " (full: \(count) documents and rows)" }
+            var text = " (\(count) new documents and rows)"
+            if let last = result["last_full"], last["ok"]?.boolValue == false {
+                text += "; but the last full verification (job \(last["job"]?.int64Value ?? 0)) found problems"
+            }
+            return text
         }
     }
 
