@@ -53,10 +53,11 @@ SELECT x.invoice_id, i.customer_id, i.currency, i.due_date,
   JOIN invoices i ON i.id = x.invoice_id
  ORDER BY x.on_date, x.source, x.id;
 -- What the triggers bypassed above would have kept: the series rows and the daily tax totals.
-INSERT INTO number_series (kind, period, next_seq, last_hash)
-SELECT 'invoice', 0, max(seq) + 1, (SELECT hash FROM invoices WHERE seq = 1000000) FROM invoices
+INSERT INTO number_series (kind, period, next_seq, last_issue_date, last_hash)
+SELECT 'invoice', 0, max(seq) + 1, max(issue_date), (SELECT hash FROM invoices ORDER BY seq DESC LIMIT 1) FROM invoices
 UNION ALL
-SELECT 'credit_note', 0, max(seq) + 1, (SELECT hash FROM credit_notes ORDER BY seq DESC LIMIT 1) FROM credit_notes;
+SELECT 'credit_note', 0, max(seq) + 1, max(issue_date), (SELECT hash FROM credit_notes ORDER BY seq DESC LIMIT 1)
+  FROM credit_notes;
 INSERT INTO tax_daily (day, kind, currency, code, percent, taxable, tax, documents)
 SELECT * FROM tax_daily_of_documents('-infinity', 'infinity');
 RESET session_replication_role;
