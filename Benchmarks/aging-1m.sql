@@ -2,7 +2,7 @@
 -- refunds and credit notes, directly in SQL (bypassing the API and its triggers; superuser only),
 -- for the aging benchmark. Run: psql -v ON_ERROR_STOP=1 -f Benchmarks/aging-1m.sql, with search_path set
 -- by the first statement below to the tenant created for it (deploy/bench --aging does all this).
-SET search_path = :"schema";
+SET search_path = :"schema", folio_code;
 SET session_replication_role = replica;
 SET maintenance_work_mem = '1GB'; SET work_mem = '256MB';
 INSERT INTO tax_rates (code, name, percent) VALUES ('VAT20', 'Standard', 20);
@@ -52,6 +52,14 @@ SELECT x.invoice_id, i.customer_id, i.currency, i.due_date,
         SELECT n.id, n.invoice_id, n.issue_date, n.total, 'credit_note' FROM credit_notes n) x
   JOIN invoices i ON i.id = x.invoice_id
  ORDER BY x.on_date, x.source, x.id;
+-- What the triggers bypassed above would have kept: the series rows and the daily tax totals.
+INSERT INTO number_series (kind, period, next_seq, last_issue_date, last_hash)
+SELECT 'invoice', 0, max(seq) + 1, max(issue_date), (SELECT hash FROM invoices ORDER BY seq DESC LIMIT 1) FROM invoices
+UNION ALL
+SELECT 'credit_note', 0, max(seq) + 1, max(issue_date), (SELECT hash FROM credit_notes ORDER BY seq DESC LIMIT 1)
+  FROM credit_notes;
+INSERT INTO tax_daily (day, kind, currency, code, percent, taxable, tax, documents)
+SELECT * FROM tax_daily_of_documents('-infinity', 'infinity');
 RESET session_replication_role;
 VACUUM ANALYZE;
 SELECT count(*) AS invoices, count(*) FILTER (WHERE status IN ('issued','sent','partially_paid')) AS open FROM invoices;

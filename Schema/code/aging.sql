@@ -27,50 +27,52 @@ $$;
 -- Customers (and currencies) whose buckets are all zero are left out. Sums the
 -- open invoices' current balances and the correcting events straight into the
 -- buckets (an invoice's events share its due date, so they land in its
--- bucket; zero balances add nothing): one hash aggregation per (customer,
--- currency, bucket), then a pivot; no per-invoice grouping. work_mem is raised
--- (ALTER FUNCTION below) so the aggregation stays in memory.
+-- bucket; zero balances add nothing) in ONE hash aggregation per (customer,
+-- currency) with a filtered sum per bucket (rather than aggregating per
+-- customer, currency and bucket and pivoting afterwards: a fifth of the groups,
+-- no second pass); the total is the sum of the buckets, not another numeric
+-- addition per row. The numeric additions are most of the cost.
+-- work_mem is raised (SET below) so the aggregation stays in memory; JIT is off
+-- because compiling costs more than it saves on a query of this size.
 CREATE OR REPLACE FUNCTION aging_buckets(d date, cust bigint DEFAULT NULL)
 RETURNS TABLE (customer_id bigint, currency text, current numeric, d1_30 numeric, d31_60 numeric,
                d61_90 numeric, d90_plus numeric, total numeric)
-LANGUAGE plpgsql STABLE SET work_mem = '64MB' AS $$
+LANGUAGE plpgsql STABLE SET work_mem = '64MB' SET jit = off AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-    SELECT g.* FROM (
-        SELECT y.customer_id, y.currency,
-               coalesce(sum(y.bal) FILTER (WHERE y.b = 0), 0) AS b0,
-               coalesce(sum(y.bal) FILTER (WHERE y.b = 1), 0) AS b1,
-               coalesce(sum(y.bal) FILTER (WHERE y.b = 2), 0) AS b2,
-               coalesce(sum(y.bal) FILTER (WHERE y.b = 3), 0) AS b3,
-               coalesce(sum(y.bal) FILTER (WHERE y.b = 4), 0) AS b4,
-               sum(y.bal) AS tot
-          FROM (SELECT x.customer_id, x.currency, x.b, sum(x.bal) AS bal
-                  FROM (SELECT i.customer_id, i.currency,
-                               CASE WHEN i.due_date >= d THEN 0 WHEN i.due_date >= d - 30 THEN 1
-                                    WHEN i.due_date >= d - 60 THEN 2 WHEN i.due_date >= d - 90 THEN 3 ELSE 4 END AS b,
-                               i.total - i.amount_paid - i.credited AS bal
-                          FROM invoices i
-                         WHERE i.status IN ('issued', 'sent', 'partially_paid') AND i.issue_date <= d
-                           AND (cust IS NULL OR i.customer_id = cust)
-                        UNION ALL
-                        SELECT e.customer_id, e.currency,
-                               CASE WHEN e.due_date >= d THEN 0 WHEN e.due_date >= d - 30 THEN 1
-                                    WHEN e.due_date >= d - 60 THEN 2 WHEN e.due_date >= d - 90 THEN 3 ELSE 4 END,
-                               e.amount
-                          FROM receivable_events e
-                         WHERE e.span @> d AND NOT isempty(e.span) AND (cust IS NULL OR e.customer_id = cust)) x
-                 GROUP BY x.customer_id, x.currency, x.b) y
-         GROUP BY y.customer_id, y.currency) g
+    SELECT g.customer_id, g.currency, g.b0, g.b1, g.b2, g.b3, g.b4, g.b0 + g.b1 + g.b2 + g.b3 + g.b4 FROM (
+        SELECT x.customer_id, x.currency,
+               coalesce(sum(x.bal) FILTER (WHERE x.b = 0), 0) AS b0,
+               coalesce(sum(x.bal) FILTER (WHERE x.b = 1), 0) AS b1,
+               coalesce(sum(x.bal) FILTER (WHERE x.b = 2), 0) AS b2,
+               coalesce(sum(x.bal) FILTER (WHERE x.b = 3), 0) AS b3,
+               coalesce(sum(x.bal) FILTER (WHERE x.b = 4), 0) AS b4
+          FROM (SELECT i.customer_id, i.currency,
+                       CASE WHEN i.due_date >= d THEN 0 WHEN i.due_date >= d - 30 THEN 1
+                            WHEN i.due_date >= d - 60 THEN 2 WHEN i.due_date >= d - 90 THEN 3 ELSE 4 END AS b,
+                       i.total - i.amount_paid - i.credited AS bal
+                  FROM invoices i
+                 WHERE i.status IN ('issued', 'sent', 'partially_paid') AND i.issue_date <= d
+                   AND (cust IS NULL OR i.customer_id = cust)
+                UNION ALL
+                SELECT e.customer_id, e.currency,
+                       CASE WHEN e.due_date >= d THEN 0 WHEN e.due_date >= d - 30 THEN 1
+                            WHEN e.due_date >= d - 60 THEN 2 WHEN e.due_date >= d - 90 THEN 3 ELSE 4 END,
+                       e.amount
+                  FROM receivable_events e
+                 WHERE e.span @> d AND NOT isempty(e.span) AND (cust IS NULL OR e.customer_id = cust)) x
+         GROUP BY x.customer_id, x.currency) g
      WHERE g.b0 <> 0 OR g.b1 <> 0 OR g.b2 <> 0 OR g.b3 <> 0 OR g.b4 <> 0;
 END
 $$;
 
 -- The bucket object {current, d1_30, d31_60, d61_90, d90_plus, total} as money text.
 CREATE OR REPLACE FUNCTION aging_json(cur numeric, b1 numeric, b2 numeric, b3 numeric, b4 numeric, tot numeric, m int) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN jsonb_build_object('current', money_text(cur, m), 'd1_30', money_text(b1, m), 'd31_60', money_text(b2, m),
-                              'd61_90', money_text(b3, m), 'd90_plus', money_text(b4, m), 'total', money_text(tot, m));
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT jsonb_build_object('current', money_text(cur, m), 'd1_30', money_text(b1, m), 'd31_60', money_text(b2, m),
+                              'd61_90', money_text(b3, m), 'd90_plus', money_text(b4, m), 'total', money_text(tot, m))
+$$;
 
 -- report.aging {as_of?} -> {as_of, currency, customers: [{customer_id, name,
 -- currency, current, d1_30, d31_60, d61_90, d90_plus, total}], totals: {currency,
@@ -91,14 +93,15 @@ DECLARE
     rows json;
     tots jsonb;
 BEGIN
+    -- Rows become objects through json_agg of a row (its column names are the
+    -- keys, in order): about half the cost of json_build_object per row.
     WITH a AS MATERIALIZED (SELECT a.*, currency_decimals(a.currency) AS m FROM aging_buckets(d) a)
-    SELECT (SELECT coalesce(json_agg(json_build_object(
-                       'customer_id', a.customer_id, 'name', c.name, 'currency', a.currency,
-                       'current', round(a.current, a.m)::text, 'd1_30', round(a.d1_30, a.m)::text,
-                       'd31_60', round(a.d31_60, a.m)::text, 'd61_90', round(a.d61_90, a.m)::text,
-                       'd90_plus', round(a.d90_plus, a.m)::text, 'total', round(a.total, a.m)::text)
-                     ORDER BY c.name, a.customer_id, a.currency <> base, a.currency), '[]')
-              FROM a JOIN customers c ON c.id = a.customer_id),
+    SELECT (SELECT coalesce(json_agg(r ORDER BY r.name, r.customer_id, r.currency <> base, r.currency), '[]')
+              FROM (SELECT a.customer_id, c.name, a.currency,
+                           round(a.current, a.m)::text AS current, round(a.d1_30, a.m)::text AS d1_30,
+                           round(a.d31_60, a.m)::text AS d31_60, round(a.d61_90, a.m)::text AS d61_90,
+                           round(a.d90_plus, a.m)::text AS d90_plus, round(a.total, a.m)::text AS total
+                      FROM a JOIN customers c ON c.id = a.customer_id) r),
            (SELECT coalesce(jsonb_agg(jsonb_build_object('currency', t.currency)
                                       || aging_json(t.b0, t.b1, t.b2, t.b3, t.b4, t.tot, currency_decimals(t.currency))
                                       ORDER BY t.currency <> base, t.currency), '[]')

@@ -22,8 +22,8 @@
 -- partial index over open invoices. So aging costs about the number of invoices
 -- open on D (plus the customers listed), not the number of invoices.
 --
--- report.aging and report.outstanding return json rather than jsonb (see
--- report_aging); every other method returns jsonb.
+-- report.aging, report.outstanding and report.sales return json rather than
+-- jsonb (see report_aging); every other method returns jsonb.
 
 -- Checks a {from, to} period: both required, from <= to (FL602).
 CREATE OR REPLACE FUNCTION report_period(p jsonb) RETURNS daterange
@@ -123,16 +123,23 @@ $$;
 -- 'document' tax rounding a line's tax is informational, so item tax may differ
 -- from the invoices' tax by rounding); credit notes carry no items, so with
 -- group_by item they are only in totals_by_currency. Rows by key (customers and
--- items by label), then currency.
-CREATE OR REPLACE FUNCTION report_sales(p jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+-- items by label), then currency. Returns json, not jsonb, like report.aging:
+-- with thousands of customers, building jsonb rows cost more than the
+-- aggregation itself. A year of a million-invoice tenant is a few
+-- hundred thousand index-only rows (invoices_sales): work_mem keeps their
+-- aggregation in memory, and JIT (which the row estimates would switch on) costs
+-- more to compile than it saves.
+-- (It returned jsonb before: a function's result type cannot be replaced.)
+DROP FUNCTION IF EXISTS report_sales(jsonb);
+CREATE OR REPLACE FUNCTION report_sales(p jsonb) RETURNS json
+LANGUAGE plpgsql STABLE SET work_mem = '64MB' SET jit = off AS $$
 DECLARE
     per daterange := report_period(p);
     f date := lower(per);
     t date := upper(per) - 1;
     g text := p->>'group_by';
     base text := (SELECT s.currency FROM settings s);
-    rows jsonb;
+    rows json;
     tots jsonb;
 BEGIN
     IF g IS NULL OR g NOT IN ('day', 'month', 'customer', 'item') THEN
@@ -146,7 +153,7 @@ BEGIN
                        CASE WHEN g = 'customer' THEN i.customer_id END AS ki,
                        i.currency, 1 AS kind, i.subtotal AS net, i.tax_total AS tax
                   FROM invoices i
-                 WHERE i.issue_date BETWEEN f AND t AND i.status <> 'draft'
+                 WHERE i.issue_date BETWEEN f AND t  -- set exactly when not a draft; index-only (invoices_sales)
                 UNION ALL
                 SELECT CASE g WHEN 'day' THEN n.issue_date WHEN 'month' THEN date_trunc('month', n.issue_date)::date END,
                        CASE WHEN g = 'customer' THEN n.customer_id END,
@@ -171,16 +178,18 @@ BEGIN
                CASE g WHEN 'day' THEN to_jsonb(date_text(r.kd)) WHEN 'month' THEN to_jsonb(to_char(r.kd, 'YYYY-MM'))
                       ELSE coalesce(to_jsonb(r.ki), 'null'::jsonb) END AS key,
                CASE g WHEN 'day' THEN date_text(r.kd) WHEN 'month' THEN to_char(r.kd, 'YYYY-MM')
-                      WHEN 'customer' THEN (SELECT c.name FROM customers c WHERE c.id = r.ki)
-                      ELSE coalesce((SELECT it.sku || ' ' || it.name FROM items it WHERE it.id = r.ki), '(no item)') END AS label
-          FROM r),
+                      WHEN 'customer' THEN c.name
+                      ELSE coalesce(it.sku || ' ' || it.name, '(no item)') END AS label
+          FROM r
+          LEFT JOIN customers c ON g = 'customer' AND c.id = r.ki
+          LEFT JOIN items it ON g = 'item' AND it.id = r.ki),
     tt AS (
         SELECT a.currency, currency_decimals(a.currency) AS m,
                coalesce(sum(a.n) FILTER (WHERE a.kind = 1), 0) AS n_inv,
                coalesce(sum(a.net) FILTER (WHERE a.kind = 1), 0) AS inet, coalesce(sum(a.tax) FILTER (WHERE a.kind = 1), 0) AS itax,
                coalesce(sum(a.net) FILTER (WHERE a.kind = 2), 0) AS cnet, coalesce(sum(a.tax) FILTER (WHERE a.kind = 2), 0) AS ctax
           FROM agg a WHERE a.kind <> 3 GROUP BY a.currency)
-    SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object(
+    SELECT (SELECT coalesce(json_agg(json_build_object(
                    'key', x.key, 'label', x.label, 'currency', x.currency,
                    CASE WHEN g = 'item' THEN 'lines' ELSE 'invoices' END, CASE WHEN g = 'item' THEN x.n_lines ELSE x.n_inv END,
                    'invoiced_net', money_text(x.inet, x.m), 'invoiced_tax', money_text(x.itax, x.m),
@@ -202,8 +211,8 @@ BEGIN
                  ORDER BY x.currency <> base, x.currency), '[]')
               FROM tt x)
       INTO rows, tots;
-    RETURN jsonb_build_object('from', date_text(f), 'to', date_text(t), 'group_by', g, 'rows', rows,
-                              'totals_by_currency', tots);
+    RETURN json_build_object('from', date_text(f), 'to', date_text(t), 'group_by', g, 'rows', rows,
+                             'totals_by_currency', tots);
 END
 $$;
 
@@ -224,20 +233,16 @@ DECLARE
     rates jsonb;
     tots jsonb;
 BEGIN
-    WITH b AS (
-        SELECT i.currency, e->>'code' AS code, (e->>'percent')::numeric AS pct,
-               (e->>'taxable')::numeric AS taxable, (e->>'tax')::numeric AS tax, 1 AS kind
-          FROM invoices i CROSS JOIN LATERAL jsonb_array_elements(i.tax_breakdown) e
-         WHERE i.issue_date BETWEEN f AND t AND i.status <> 'draft'
-        UNION ALL
-        SELECT n.currency, e->>'code', (e->>'percent')::numeric, (e->>'taxable')::numeric, (e->>'tax')::numeric, 2
-          FROM credit_notes n CROSS JOIN LATERAL jsonb_array_elements(n.tax_breakdown) e
-         WHERE n.issue_date BETWEEN f AND t),
-    g AS (
-        SELECT b.currency, currency_decimals(b.currency) AS m, b.code, b.pct,
-               coalesce(sum(b.taxable) FILTER (WHERE b.kind = 1), 0) AS it, coalesce(sum(b.tax) FILTER (WHERE b.kind = 1), 0) AS ix,
-               coalesce(sum(b.taxable) FILTER (WHERE b.kind = 2), 0) AS ct, coalesce(sum(b.tax) FILTER (WHERE b.kind = 2), 0) AS cx
-          FROM b GROUP BY b.currency, b.code, b.pct)
+    -- The daily totals (tax_daily, kept by triggers) instead of every
+    -- document's breakdown: a few rows per day of the period.
+    WITH g AS (
+        SELECT d.currency, currency_decimals(d.currency) AS m, d.code, d.percent AS pct,
+               coalesce(sum(d.taxable) FILTER (WHERE d.kind = 'invoice'), 0) AS it,
+               coalesce(sum(d.tax) FILTER (WHERE d.kind = 'invoice'), 0) AS ix,
+               coalesce(sum(d.taxable) FILTER (WHERE d.kind = 'credit_note'), 0) AS ct,
+               coalesce(sum(d.tax) FILTER (WHERE d.kind = 'credit_note'), 0) AS cx
+          FROM tax_daily d WHERE d.day BETWEEN f AND t
+         GROUP BY d.currency, d.code, d.percent)
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'currency', g.currency, 'code', g.code, 'percent', dec_text(g.pct),
                'invoiced_taxable', money_text(g.it, g.m), 'invoiced_tax', money_text(g.ix, g.m),

@@ -324,7 +324,11 @@ public enum MethodCatalog {
     ]
 
     static let audit: [MethodSpec] = [
-        method("audit.verify", .tenant(.viewer)),
+        // Verification writes only its own bookkeeping (marks and jobs), so viewers may run it.
+        method("audit.verify", .tenant(.viewer), [.optional("full", .boolean)]),
+        method("audit.verify_start", .tenant(.viewer)),
+        method("audit.verify_step", .tenant(.viewer), [.required("id", .id)]),
+        method("audit.verify_status", .tenant(.viewer), [.required("id", .id)]),
         method("audit.log", .tenant(.viewer), paging + [
             .optional("entity", .text(max: 64)),
             .optional("entity_id", .id),

@@ -115,4 +115,27 @@ import Testing
         #expect(try Database.column(db, "SELECT count(*) FROM pg_proc WHERE proname = 'code_probe'") == ["0"])
         #expect(try Database.column(db, shape) == before)
     }
+
+    /// A tenant migration that arrives later with a lower number than the newest one
+    /// (branches merged out of order) still reaches every tenant and spare schema.
+    @Test func aLateLowNumberedTenantMigrationReachesEveryTenant() throws {
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database, arguments: ["--spare-tenants", "1"])
+        defer { server.stop() }
+        let tenants = try (0..<2).map { _ in try server.makeTenant("late") }
+        let changed = TestEnvironment.scratchDirectory() + "/schema-late-migration"
+        try? FileManager.default.removeItem(atPath: changed)
+        try FileManager.default.copyItem(atPath: TestEnvironment.schemaDirectory, toPath: changed)
+        try "CREATE TABLE late_arrival (id bigint PRIMARY KEY);\n"
+            .write(toFile: changed + "/tenant/0000_late_arrival.sql", atomically: true, encoding: .utf8)
+        let migrate = try ProcessRunner.run(TestEnvironment.foliod, ["migrate", "--database", cluster.database, "--schema-dir", changed])
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
+        for tenant in tenants {
+            #expect(try Database.column(db, "SELECT to_regclass($1) IS NOT NULL", ["t_\(tenant).late_arrival"]) == ["t"])
+        }
+        #expect(try Database.column(db, """
+            SELECT bool_and(to_regclass(schema_name || '.late_arrival') IS NOT NULL) FROM folio.spare_schemas
+            """) != ["f"])
+    }
 }

@@ -215,7 +215,7 @@ import Testing
             UPDATE t_\(inv.tenant).invoices SET number = 'INV-000005' WHERE number = 'INV-000003';
             SET session_replication_role = origin;
             """)
-        let verify = try inv.call("audit.verify")
+        let verify = try inv.call("audit.verify", ["full": true])
         #expect(verify["ok"] == .bool(false))
         let kinds = Set(verify["problems"]?.arrayValue?.compactMap { $0["kind"]?.stringValue } ?? [])
         #expect(kinds.count >= 2, "\(verify)")

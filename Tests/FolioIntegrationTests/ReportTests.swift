@@ -56,6 +56,71 @@ import Testing
         #expect(try inv.call("audit.verify")["ok"] == .bool(true))
     }
 
+    /// Books for the period reports: January and February in the period, March after it, a
+    /// credit note in February, an invoice voided later (still a sale of February), a draft.
+    func periodBooks(_ prefix: String) throws -> Invoicing {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant(prefix))
+        try inv.taxRate("STD", "20")
+        try inv.taxRate("RED", "5.5")
+        let acme = try inv.customer("Acme")
+        let beta = try inv.customer("Beta")
+        let jan = try inv.issue(try inv.draft(customer: acme, [("A", "1", "100.00", "STD"), ("B", "2", "5.00", "RED"),
+                                                              ("C", "1", "7.00", nil)]).id, date: "2026-01-10")
+        let feb = try inv.issue(try inv.draft(customer: beta, [("D", "1", "50.00", "STD")]).id, date: "2026-02-01")
+        _ = try inv.issue(try inv.draft(customer: acme, [("E", "1", "1000.00", "STD")]).id, date: "2026-03-01")
+        _ = try inv.call("credit_note.create", ["invoice_id": JSON(jan.id), "reason": "discount", "issue_date": "2026-02-05",
+                                                "lines": [["description": "A back", "qty": "1", "unit_price": "10.00", "tax_rate": "STD"]]])
+        _ = try inv.call("invoice.void", ["id": JSON(feb.id), "reason": "wrong customer"])
+        _ = try inv.draft(customer: acme, [("F", "1", "999.00", "STD")])
+        return inv
+    }
+
+    @Test func taxReportSumsThePeriodsBreakdowns() throws {
+        let inv = try periodBooks("taxrep")
+        let report = try inv.call("report.tax", ["from": "2026-01-01", "to": "2026-02-28"])
+        let rates = report["rates"]?.arrayValue ?? []
+        #expect(rates.map { $0["code"] } == [.null, "RED", "STD"], "\(report)")
+        #expect(rates.first?["invoiced_taxable"] == "7.00")
+        #expect(rates.first?["tax"] == "0.00")
+        #expect(rates[safe: 1]?["percent"] == "5.5")
+        #expect(rates[safe: 1]?["invoiced_tax"] == "0.55")
+        let std = rates[safe: 2]
+        #expect(std?["invoiced_taxable"] == "150.00")
+        #expect(std?["invoiced_tax"] == "30.00")
+        #expect(std?["credited_taxable"] == "10.00")
+        #expect(std?["credited_tax"] == "2.00")
+        #expect(std?["taxable"] == "140.00")
+        #expect(std?["tax"] == "28.00")
+        #expect(report["totals_by_currency"] == [["currency": "EUR", "taxable": "157.00", "tax": "28.55"]])
+        // The void's credit note (dated today) counts in its own period.
+        let today = try inv.call("report.tax", ["from": "2026-03-02", "to": "2099-12-31"])
+        #expect(today["totals_by_currency"] == [["currency": "EUR", "taxable": "-50.00", "tax": "-10.00"]], "\(today)")
+        #expect(try inv.call("audit.verify", ["full": true])["ok"] == .bool(true))
+    }
+
+    @Test func salesReportGroupsThePeriod() throws {
+        let inv = try periodBooks("salesrep")
+        let months = try inv.call("report.sales", ["from": "2026-01-01", "to": "2026-02-28", "group_by": "month"])
+        let rows = months["rows"]?.arrayValue ?? []
+        #expect(rows.map { $0["key"] } == ["2026-01", "2026-02"], "\(months)")
+        #expect(rows.first?["invoices"] == 1)
+        #expect(rows.first?["invoiced_net"] == "117.00")
+        #expect(rows.first?["invoiced_tax"] == "20.55")
+        #expect(rows.first?["gross"] == "137.55")
+        #expect(rows[safe: 1]?["invoiced_gross"] == "60.00")
+        #expect(rows[safe: 1]?["credited_gross"] == "12.00")
+        #expect(rows[safe: 1]?["net"] == "40.00")
+        #expect(rows[safe: 1]?["gross"] == "48.00")
+        #expect(months["totals_by_currency"]?.arrayValue?.first?["gross"] == "185.55")
+        let customers = try inv.call("report.sales", ["from": "2026-01-01", "to": "2026-02-28", "group_by": "customer"])
+        #expect(customers["rows"]?.arrayValue?.map { $0["label"] } == ["Acme", "Beta"], "\(customers)")
+        #expect(customers["rows"]?.arrayValue?.map { $0["gross"] } == ["125.55", "60.00"])
+        let days = try inv.call("report.sales", ["from": "2026-02-01", "to": "2026-02-28", "group_by": "day"])
+        #expect(days["rows"]?.arrayValue?.map { $0["key"] } == ["2026-02-01", "2026-02-05"], "\(days)")
+        let items = try inv.call("report.sales", ["from": "2026-01-01", "to": "2026-01-31", "group_by": "item"])
+        #expect(items["rows"]?.arrayValue?.first?["lines"] == 3, "\(items)")
+    }
+
     @Test func csvImportWithBadRowsWritesNothingAndNamesEachRow() throws {
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("imp"))
         let csv = "name,email,payment_terms_days\nGood One,good@example.com,30\n,missing@example.com,10\nBad Terms,bad@example.com,-5\n"
@@ -109,4 +174,9 @@ import Testing
         #expect(try db.query(PostgresStatement("TABLE aged_receivables")).rows.count == 1)
         #expect(try db.query(PostgresStatement("TABLE customer_balances")).rows.count >= 1)
     }
+}
+
+extension Array {
+    /// The element at `index`, or nil past the end.
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

@@ -99,7 +99,7 @@ import Testing
         let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
         let spareQuery = "SELECT oid::text FROM pg_namespace WHERE nspname LIKE 'folio\\_spare\\_%' ORDER BY oid"
         func ready() throws -> Int {
-            Int(try Database.column(db, "SELECT count(*) FROM folio.spare_schemas WHERE schema_version > 0")[0] ?? "0") ?? 0
+            Int(try Database.column(db, "SELECT count(*) FROM folio.spare_schemas WHERE tenant_migrations > 0")[0] ?? "0") ?? 0
         }
         let deadline = Date().addingTimeInterval(60)
         while try ready() < 2, Date() < deadline { usleep(100_000) }

@@ -22,9 +22,9 @@ public struct Migrator: Sendable {
         try migrateControl(db)
         try applyCode(db)
         try refusePerTenantCode(db)
-        let latest = latestTenantVersion
+        let latest = tenantMigrationCount
         let behind = try db.query(PostgresStatement(
-            "SELECT slug, schema_name, role_name, name, currency FROM folio.tenants WHERE schema_version < $1 ORDER BY id",
+            "SELECT slug, schema_name, role_name, name, currency FROM folio.tenants WHERE tenant_migrations < $1 ORDER BY id",
             [String(latest)])).rows
         for (i, row) in behind.enumerated() {
             let tenant = TenantRecord(row)
@@ -36,7 +36,7 @@ public struct Migrator: Sendable {
         }
         try migrateSpares(db)
         let total = try db.query(PostgresStatement("SELECT count(*) FROM folio.tenants")).scalar ?? "0"
-        progress("up to date: control v\(schema.control.last!.version), tenant v\(latest), code \(schema.codeChecksum), \(total) tenant(s), \(behind.count) migrated")
+        progress("up to date: control v\(schema.control.last!.version), tenant v\(schema.tenant.last!.version), code \(schema.codeChecksum), \(total) tenant(s), \(behind.count) migrated")
     }
 
     /// Applies `Schema/code/` when its checksum differs from the one applied last (or
@@ -167,11 +167,12 @@ public struct Migrator: Sendable {
 
     private func recordVersion(_ db: PostgresConnection, of tenant: TenantRecord) throws {
         try db.query(PostgresStatement(
-            "UPDATE folio.tenants SET schema_version = $2 WHERE slug = $1", [tenant.slug, String(latestTenantVersion)]))
+            "UPDATE folio.tenants SET tenant_migrations = $2 WHERE slug = $1", [tenant.slug, String(tenantMigrationCount)]))
     }
 
-    /// The version of the newest tenant migration.
-    var latestTenantVersion: Int { schema.tenant.last!.version }
+    /// How many tenant migrations there are: a tenant (or spare) that has had fewer is
+    /// behind, whichever one it lacks (one merged later with a lower number too).
+    var tenantMigrationCount: Int { schema.tenant.count }
 
     private func apply(
         _ migrations: [SchemaFiles.Migration], table: String, db: PostgresConnection, label: String,

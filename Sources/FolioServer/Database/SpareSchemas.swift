@@ -18,14 +18,14 @@ extension Migrator {
             try createSchema(db, spare)
             try migrateTenant(db, spare)
             try db.query(PostgresStatement(
-                "UPDATE folio.spare_schemas SET schema_version = $2 WHERE id = $1", [row[0], String(latestTenantVersion)]))
+                "UPDATE folio.spare_schemas SET tenant_migrations = $2 WHERE id = $1", [row[0], String(tenantMigrationCount)]))
         }
     }
 
     /// Spares ready to be claimed (at the latest tenant migration).
     public func readySpares(_ db: PostgresConnection) throws -> Int {
         Int(try db.query(PostgresStatement(
-            "SELECT count(*) FROM folio.spare_schemas WHERE schema_version = $1", [String(latestTenantVersion)])).scalar ?? "0") ?? 0
+            "SELECT count(*) FROM folio.spare_schemas WHERE tenant_migrations = $1", [String(tenantMigrationCount)])).scalar ?? "0") ?? 0
     }
 
     /// Turns a ready spare into `tenant`'s schema and role, in the caller's transaction:
@@ -36,10 +36,10 @@ extension Migrator {
         let claimed = try db.query(PostgresStatement("""
             DELETE FROM folio.spare_schemas
              WHERE id = (SELECT id FROM folio.spare_schemas
-                          WHERE schema_version = $1 AND NOT EXISTS (SELECT FROM pg_roles WHERE rolname = $2)
+                          WHERE tenant_migrations = $1 AND NOT EXISTS (SELECT FROM pg_roles WHERE rolname = $2)
                           ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING schema_name, role_name
-            """, [String(latestTenantVersion), tenant.role])).rows
+            """, [String(tenantMigrationCount), tenant.role])).rows
         guard let spare = claimed.first else { return false }
         let ddl = try db.query(PostgresStatement("""
             SELECT format('ALTER SCHEMA %I RENAME TO %I; ALTER ROLE %I RENAME TO %I;
@@ -54,14 +54,14 @@ extension Migrator {
     /// no tenant.create claims it meanwhile.
     func migrateSpares(_ db: PostgresConnection) throws {
         let behind = try db.query(PostgresStatement(
-            "SELECT id, schema_name, role_name FROM folio.spare_schemas WHERE schema_version < $1 ORDER BY id",
-            [String(latestTenantVersion)])).rows
+            "SELECT id, schema_name, role_name FROM folio.spare_schemas WHERE tenant_migrations < $1 ORDER BY id",
+            [String(tenantMigrationCount)])).rows
         for row in behind {
             try db.withTransaction {
                 try db.query(PostgresStatement("SELECT 1 FROM folio.spare_schemas WHERE id = $1 FOR UPDATE", [row[0]]))
                 try migrateTenant(db, Self.spareRecord(row))
                 try db.query(PostgresStatement(
-                    "UPDATE folio.spare_schemas SET schema_version = $2 WHERE id = $1", [row[0], String(latestTenantVersion)]))
+                    "UPDATE folio.spare_schemas SET tenant_migrations = $2 WHERE id = $1", [row[0], String(tenantMigrationCount)]))
             }
         }
         if !behind.isEmpty { progress("spare schemas: \(behind.count) migrated") }
