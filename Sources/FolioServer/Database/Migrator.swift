@@ -12,7 +12,13 @@ public struct Migrator: Sendable {
 
     public init(schema: SchemaFiles) { self.schema = schema }
 
+    /// Held exclusively by control and code migrations; shared by tenant migrations, which
+    /// also lock their own schema, so tenants (and spares) migrate side by side but never
+    /// while the code or the control schema changes.
     private static let lock = "SELECT pg_advisory_xact_lock(7307417)"
+    private static func tenantLock(_ schema: String) -> PostgresStatement {
+        PostgresStatement("SELECT pg_advisory_xact_lock_shared(7307417), pg_advisory_xact_lock(7307418, hashtext($1))", [schema])
+    }
     /// The shared schema of the tenant code; `folio.enter` puts it after the tenant's.
     static let codeSchema = "folio_code"
 
@@ -108,6 +114,7 @@ public struct Migrator: Sendable {
                     version bigint PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now());
                 """)
+            try db.execute(Self.lock)
             try apply(schema.control, table: "folio.schema_migrations", db: db, label: "control") { $0 }
         }
     }
@@ -150,6 +157,7 @@ public struct Migrator: Sendable {
 
     /// Applies the tenant migrations the schema has not had yet (the caller records the version).
     func migrateTenant(_ db: PostgresConnection, _ tenant: TenantRecord) throws {
+        try db.query(Self.tenantLock(tenant.schema))
         try db.query(PostgresStatement(
             "SELECT set_config('search_path', quote_ident($1) || ', \(Self.codeSchema)', true)", [tenant.schema]))
         try db.execute("""
@@ -178,7 +186,6 @@ public struct Migrator: Sendable {
         _ migrations: [SchemaFiles.Migration], table: String, db: PostgresConnection, label: String,
         render: (String) -> String
     ) throws {
-        try db.execute(Self.lock)
         let applied = try db.query(PostgresStatement("SELECT version, checksum FROM \(table)")).rows
         let known = Dictionary(uniqueKeysWithValues: applied.map { (Int($0[0]!)!, $0[1]!) })
         for migration in migrations {
