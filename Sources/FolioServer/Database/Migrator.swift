@@ -37,7 +37,7 @@ public struct Migrator: Sendable {
             progress("tenant \(tenant.slug) (\(i + 1)/\(behind.count))")
             try db.withTransaction {
                 try migrateTenant(db, tenant)
-                try recordVersion(db, of: tenant)
+                try recordMigrations(db, of: tenant)
             }
         }
         try migrateSpares(db)
@@ -45,17 +45,15 @@ public struct Migrator: Sendable {
         progress("up to date: control v\(schema.control.last!.version), tenant v\(schema.tenant.last!.version), code \(schema.codeChecksum), \(total) tenant(s), \(behind.count) migrated")
     }
 
-    /// Applies `Schema/code/` when its checksum differs from the one applied last (or
-    /// `force`): every file with CREATE OR REPLACE in one transaction, then drops the
-    /// functions of `folio` and `folio_code` that no file defines any more (a function
-    /// still used by a trigger, view or constraint refuses to go: the migration fails).
-    /// Returns whether it applied anything.
-    @discardableResult
-    public func applyCode(_ db: PostgresConnection, force: Bool = false) throws -> Bool {
+    /// Applies `Schema/code/` when its checksum differs from the one applied last: every
+    /// file with CREATE OR REPLACE in one transaction, then drops the functions of `folio`
+    /// and `folio_code` that no file defines any more (a function still used by a trigger,
+    /// view or constraint refuses to go: the migration fails).
+    func applyCode(_ db: PostgresConnection) throws {
         try db.withTransaction {
             try db.execute(Self.lock)
             let applied = try db.query(PostgresStatement("SELECT checksum FROM folio.code_version")).scalar
-            if applied == schema.codeChecksum, !force { return false }
+            if applied == schema.codeChecksum { return }
             try db.execute("""
                 SET LOCAL check_function_bodies = off;
                 SET LOCAL search_path = \(Self.codeSchema);
@@ -81,7 +79,6 @@ public struct Migrator: Sendable {
                 ON CONFLICT (singleton) DO UPDATE SET checksum = excluded.checksum, applied_at = now()
                 """, [schema.codeChecksum]))
             progress("code: applied \(schema.code.count) file(s), version \(schema.codeChecksum)")
-            return true
         }
     }
 
@@ -135,7 +132,7 @@ public struct Migrator: Sendable {
             try createSchema(db, tenant)
             try migrateTenant(db, tenant)
         }
-        try recordVersion(db, of: tenant)
+        try recordMigrations(db, of: tenant)
         return try db.query(PostgresStatement(
             "SELECT folio.tenant_json(t)::text FROM folio.tenants t WHERE slug = $1", [slug])).scalar ?? "{}"
     }
@@ -173,7 +170,7 @@ public struct Migrator: Sendable {
         }
     }
 
-    private func recordVersion(_ db: PostgresConnection, of tenant: TenantRecord) throws {
+    private func recordMigrations(_ db: PostgresConnection, of tenant: TenantRecord) throws {
         try db.query(PostgresStatement(
             "UPDATE folio.tenants SET tenant_migrations = $2 WHERE slug = $1", [tenant.slug, String(tenantMigrationCount)]))
     }
