@@ -116,4 +116,17 @@ import Testing
             """, [try role(of: tenant, db)])
         #expect(usable == ["folio_code", schema])
     }
+
+    /// The private cluster trusts local connections, so its socket directory admits only
+    /// its owner (and root): another local user cannot reach PostgreSQL at all.
+    @Test(.enabled(if: TestEnvironment.isRoot, "needs root to act as another uid"))
+    func otherLocalUsersCannotReachTheCluster() throws {
+        let psql = TestEnvironment.pgBin + "/psql"
+        let conninfo = "host=\(TestEnvironment.pgHost) dbname=folio user=\(TestEnvironment.pgOSUser) connect_timeout=5"
+        let asRoot = try ProcessRunner.run(psql, ["-X", "-At", "-c", "SELECT 1", conninfo])
+        #expect(asRoot.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(asRoot.stderr)")
+        let asOther = try ProcessRunner.run(psql, ["-X", "-At", "-c", "SELECT 1", conninfo], uid: 51_010)
+        #expect(asOther.status != 0)
+        #expect(asOther.stderr.contains("Permission denied"), "\(asOther.stderr)")
+    }
 }

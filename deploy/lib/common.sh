@@ -200,7 +200,10 @@ cluster_init() {
     local mode="$1" locale_opt want have
     _make_state_dir
     mkdir -p "$PGSOCK_DIR"
-    chmod 0755 "$PGSOCK_DIR"
+    # Only the cluster's owner (and root) may enter the socket directory: the cluster
+    # trusts local connections, so a world-enterable socket would make every local
+    # user a superuser.
+    chmod 0700 "$PGSOCK_DIR"
     touch "$PG_LOG"
     if [ -f "$PGDATA_DIR/PG_VERSION" ]; then
         want="$("$PG_BIN/postgres" --version | awk '{print $3}' | sed -E 's/^([0-9]+).*/\1/')"
