@@ -61,3 +61,10 @@ DO $$ BEGIN
     CREATE TYPE csv_row AS (line_no int, v jsonb, problem text);
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
+
+-- The argument type that selects the shared compiled copy of a function taking a
+-- tenant_row (see tenant_plans() in 01_helpers.sql).
+DO $$ BEGIN
+    CREATE TYPE shared_plans AS (unused int);
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;

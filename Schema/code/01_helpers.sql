@@ -63,6 +63,21 @@ RETURN CASE
         THEN currency_decimals(code)
     END;
 
+-- Whether this connection gives the hottest functions (pricing, totals, issuing,
+-- numbering, the result object, the audit row) plans of their own per tenant.
+-- PostgreSQL re-plans a statement whenever it runs under another search path than
+-- it was planned under, so shared code re-plans on every switch of tenant. PL/pgSQL
+-- compiles a polymorphic function once per argument type: each of those functions
+-- is a `<name>_body(tenant_row anyelement, ...)` that its wrapper calls with
+-- NULL::settings (the tenant's own row type: a copy per tenant, always planned for
+-- that tenant) while this is on, else with NULL::shared_plans (one copy for all).
+-- foliod turns it on for a new connection and off once the connection has served
+-- --warm-tenants tenants, which bounds the memory the copies take (about 1 MB per
+-- tenant and backend). Operators' psql sessions leave it off.
+CREATE OR REPLACE FUNCTION tenant_plans() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN coalesce(current_setting('folio.tenant_plans', true), '') = 'on';
+
 -- Raises a Folio error: FL602 invalid params (detail = field path), FL002 not found,
 -- FL003 conflict, FL004 idempotency mismatch, FL001 forbidden.
 CREATE OR REPLACE FUNCTION fail(code text, message text, field text DEFAULT NULL) RETURNS void

@@ -1,13 +1,25 @@
 -- Records one audit entry for the current request (uid and method come from the
 -- transaction settings made by folio.enter). PL/pgSQL rather than SQL so its plan is
 -- cached for the session instead of being parsed on every call.
-CREATE OR REPLACE FUNCTION audit(p_entity text, p_entity_id bigint, p_change jsonb) RETURNS void
+CREATE OR REPLACE FUNCTION audit_body(tenant_row anyelement, p_entity text, p_entity_id bigint, p_change jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO audit_log (uid, method, entity, entity_id, change)
     VALUES (coalesce(nullif(current_setting('folio.uid', true), ''), '0')::bigint,
             coalesce(nullif(current_setting('folio.method', true), ''), 'sql'),
             p_entity, p_entity_id, p_change);
+END
+$$;
+
+-- audit with this tenant's own plans or the shared ones (see tenant_plans()).
+CREATE OR REPLACE FUNCTION audit(p_entity text, p_entity_id bigint, p_change jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF tenant_plans() THEN
+        PERFORM audit_body(NULL::settings, p_entity, p_entity_id, p_change);
+    ELSE
+        PERFORM audit_body(NULL::shared_plans, p_entity, p_entity_id, p_change);
+    END IF;
 END
 $$;
 

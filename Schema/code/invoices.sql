@@ -24,7 +24,7 @@ END
 $$;
 
 -- The invoice result object; `lines` NULL omits the lines (lists).
-CREATE OR REPLACE FUNCTION invoice_json(i record, customer_name text, lines jsonb, today date) RETURNS jsonb
+CREATE OR REPLACE FUNCTION invoice_json_body(tenant_row anyelement, i record, customer_name text, lines jsonb, today date) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE m int := currency_decimals(i.currency);
 BEGIN
@@ -43,6 +43,17 @@ BEGIN
         'issued_at', ts_text(i.issued_at), 'sent_at', ts_text(i.sent_at),
         'voided_at', ts_text(i.voided_at), 'void_reason', i.void_reason)
         || CASE WHEN lines IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lines', lines) END;
+END
+$$;
+
+-- invoice_json with this tenant's own plans or the shared ones (see tenant_plans()).
+CREATE OR REPLACE FUNCTION invoice_json(i record, customer_name text, lines jsonb, today date) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF tenant_plans() THEN
+        RETURN invoice_json_body(NULL::settings, i, customer_name, lines, today);
+    END IF;
+    RETURN invoice_json_body(NULL::shared_plans, i, customer_name, lines, today);
 END
 $$;
 
@@ -348,7 +359,7 @@ $$;
 -- the next number from the series (row lock held until commit) and stores
 -- number and hash, with one audit entry (`how`: 'issued', or 'created' when the
 -- draft was made in the same call).
-CREATE OR REPLACE FUNCTION issue_draft(i record, customer_name text, customer_terms int, s record, d date, today date,
+CREATE OR REPLACE FUNCTION issue_draft_body(tenant_row anyelement, i record, customer_name text, customer_terms int, s record, d date, today date,
                                        lines doc_line[], lj jsonb, tot doc_totals_t, how text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -410,6 +421,18 @@ BEGIN
                                                         'issue_date', date_text(d), 'due_date', date_text(due),
                                                         'total', money_text(inv.total, m), 'hash', slot.hash));
     RETURN res || jsonb_build_object('number', slot.number);
+END
+$$;
+
+-- issue_draft with this tenant's own plans or the shared ones (see tenant_plans()).
+CREATE OR REPLACE FUNCTION issue_draft(i record, customer_name text, customer_terms int, s record, d date, today date,
+                                       lines doc_line[], lj jsonb, tot doc_totals_t, how text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF tenant_plans() THEN
+        RETURN issue_draft_body(NULL::settings, i, customer_name, customer_terms, s, d, today, lines, lj, tot, how);
+    END IF;
+    RETURN issue_draft_body(NULL::shared_plans, i, customer_name, customer_terms, s, d, today, lines, lj, tot, how);
 END
 $$;
 

@@ -108,7 +108,7 @@ RETURN '["credit_note","' || date_text(issue_date) || '",' || invoice_id || ',' 
 -- before the series' latest issue date (FL602 'issue_date'), computes the hash
 -- link and advances the series, all in one UPDATE. Call it LAST: the row lock
 -- is held until commit.
-CREATE OR REPLACE FUNCTION series_take(p_kind text, p_fmt text, d date, body text) RETURNS series_slot
+CREATE OR REPLACE FUNCTION series_take_body(tenant_row anyelement, p_kind text, p_fmt text, d date, body text) RETURNS series_slot
 LANGUAGE plpgsql AS $$
 DECLARE
     per int := series_period(p_fmt, d);
@@ -135,5 +135,16 @@ BEGIN
         END IF;
     END LOOP;
     RAISE EXCEPTION 'number series % % could not be advanced', p_kind, per;
+END
+$$;
+
+-- series_take with this tenant's own plans or the shared ones (see tenant_plans()).
+CREATE OR REPLACE FUNCTION series_take(p_kind text, p_fmt text, d date, body text) RETURNS series_slot
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF tenant_plans() THEN
+        RETURN series_take_body(NULL::settings, p_kind, p_fmt, d, body);
+    END IF;
+    RETURN series_take_body(NULL::shared_plans, p_kind, p_fmt, d, body);
 END
 $$;

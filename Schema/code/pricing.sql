@@ -26,7 +26,7 @@ RETURN jsonb_build_object('code', code, 'percent', dec_text(percent),
 -- (tax code, percent), each group's tax is group_tax(), subtotal and tax_total
 -- are the sums. audit_verify recomputes the same sums set-based over all
 -- documents at once (see there).
-CREATE OR REPLACE FUNCTION doc_totals(lines doc_line[], m int, mode text) RETURNS doc_totals_t
+CREATE OR REPLACE FUNCTION doc_totals_body(tenant_row anyelement, lines doc_line[], m int, mode text) RETURNS doc_totals_t
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE r doc_totals_t;
 BEGIN
@@ -40,6 +40,17 @@ BEGIN
               FROM unnest(lines) AS l
              GROUP BY l.tax_rate, l.tax_percent) g;
     RETURN r;
+END
+$$;
+
+-- doc_totals with this tenant's own plans or the shared ones (see tenant_plans()).
+CREATE OR REPLACE FUNCTION doc_totals(lines doc_line[], m int, mode text) RETURNS doc_totals_t
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF tenant_plans() THEN
+        RETURN doc_totals_body(NULL::settings, lines, m, mode);
+    END IF;
+    RETURN doc_totals_body(NULL::shared_plans, lines, m, mode);
 END
 $$;
 
@@ -65,7 +76,7 @@ $$;
 -- explicit "tax_rate": null means no tax. Tax percents are the current ones.
 -- Errors name the first bad line: FL602 'lines[i].x', FL002 unknown item,
 -- FL003 archived item.
-CREATE OR REPLACE FUNCTION price_lines(p_lines jsonb, m int, field text DEFAULT 'lines') RETURNS priced_lines
+CREATE OR REPLACE FUNCTION price_lines_body(tenant_row anyelement, p_lines jsonb, m int, field text DEFAULT 'lines') RETURNS priced_lines
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     result priced_lines;
@@ -117,5 +128,16 @@ BEGIN
         PERFORM fail(split_part(err, chr(31), 1), split_part(err, chr(31), 3), split_part(err, chr(31), 2));
     END IF;
     RETURN result;
+END
+$$;
+
+-- price_lines with this tenant's own plans or the shared ones (see tenant_plans()).
+CREATE OR REPLACE FUNCTION price_lines(p_lines jsonb, m int, field text DEFAULT 'lines') RETURNS priced_lines
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF tenant_plans() THEN
+        RETURN price_lines_body(NULL::settings, p_lines, m, field);
+    END IF;
+    RETURN price_lines_body(NULL::shared_plans, p_lines, m, field);
 END
 $$;

@@ -16,9 +16,14 @@ import NIOCore
 /// busy tenant cannot stall the pool. A connection that has served
 /// `tenantsPerConnection` distinct tenants is closed after its request and opened again
 /// fresh: what a backend caches per tenant stays bounded however many tenants exist.
+/// When a connection starts serving more than `warmTenants` distinct tenants,
+/// `pastWarmSQL` runs on it once (the server uses it to stop compiling per-tenant
+/// copies of its hottest functions on that connection).
 public final class PostgresPool: Sendable {
     public let size: Int
     public let tenantsPerConnection: Int
+    public let warmTenants: Int
+    private let pastWarmSQL: String
     /// How many more queued jobs a tenant's home worker may have than the least loaded
     /// one before the request goes to the least loaded one instead.
     public let spillover = 2
@@ -32,10 +37,15 @@ public final class PostgresPool: Sendable {
     /// - Parameters:
     ///   - setupSQL: run once on every new connection (session settings such as timeouts).
     ///   - tenantsPerConnection: distinct tenants a connection serves before it is replaced.
-    public init(conninfo: String, size: Int, tenantsPerConnection: Int = 150, setupSQL: String = "", logger: Logger) {
+    ///   - warmTenants, pastWarmSQL: `pastWarmSQL` runs once on a connection that serves more
+    ///     than `warmTenants` distinct tenants.
+    public init(conninfo: String, size: Int, tenantsPerConnection: Int = 150, warmTenants: Int = 0,
+                setupSQL: String = "", pastWarmSQL: String = "", logger: Logger) {
         self.conninfo = conninfo
         self.size = size
         self.tenantsPerConnection = tenantsPerConnection
+        self.warmTenants = warmTenants
+        self.pastWarmSQL = pastWarmSQL
         self.setupSQL = setupSQL
         self.logger = logger
         self.workers = (0..<size).map { PoolWorker(index: $0) }
@@ -101,7 +111,9 @@ public final class PostgresPool: Sendable {
             worker.generation = current
         }
         let connection = worker.connection!
-        if let tenant { worker.tenants.insert(tenant) }
+        if let tenant, worker.tenants.insert(tenant).inserted, worker.tenants.count == warmTenants + 1, !pastWarmSQL.isEmpty {
+            try connection.execute(pastWarmSQL)
+        }
         do {
             let value = try body(connection)
             if !connection.isHealthy || worker.tenants.count >= tenantsPerConnection { drop(worker) }

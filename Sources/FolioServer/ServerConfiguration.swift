@@ -12,6 +12,9 @@ public struct ServerConfiguration: Sendable {
     /// Distinct tenants a pooled database connection serves before it is replaced, so a
     /// backend's per-tenant caches stay bounded however many tenants exist.
     public var tenantsPerConnection = 150
+    /// Distinct tenants a pooled connection compiles its own copies of the hottest
+    /// functions for (plans that survive tenant switches); beyond, it shares one copy.
+    public var warmTenants = 40
     /// Spare tenant schemas kept ready so tenant.create only renames one (0: none).
     public var spareTenants = 4
     public var adminUIDs: Set<UInt32> = []

@@ -65,6 +65,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Distinct tenants a database connection serves before it is replaced (bounds PostgreSQL's memory).")
     var tenantsPerConnection: Int = 150
 
+    @Option(help: "Tenants per database connection that get their own plans of the hottest functions (about 1 MB each).")
+    var warmTenants: Int = 40
+
     @Option(help: "Spare tenant schemas kept ready, so tenant.create only renames one (0: none).")
     var spareTenants: Int = 4
 
@@ -103,6 +106,7 @@ struct Serve: AsyncParsableCommand {
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
         guard tenantsPerConnection >= 1 else { throw ValidationError("--tenants-per-connection must be at least 1") }
         guard spareTenants >= 0 else { throw ValidationError("--spare-tenants must not be negative") }
+        guard warmTenants >= 0 else { throw ValidationError("--warm-tenants must not be negative") }
         guard maxFrameBytes >= 64 else { throw ValidationError("--max-frame-bytes must be at least 64") }
         guard dispatchIntervalMs >= 10 else { throw ValidationError("--dispatch-interval-ms must be at least 10") }
         guard dispatchBackoffMs >= 0 else { throw ValidationError("--dispatch-backoff-ms must not be negative") }
@@ -118,6 +122,7 @@ struct Serve: AsyncParsableCommand {
         configuration.poolSize = poolSize
         configuration.tenantsPerConnection = tenantsPerConnection
         configuration.spareTenants = spareTenants
+        configuration.warmTenants = warmTenants
         configuration.maximumFrameBytes = maxFrameBytes
         configuration.idleTimeout = .seconds(idleTimeout)
         configuration.frameDeadline = .seconds(frameDeadline)
