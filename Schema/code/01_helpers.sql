@@ -71,9 +71,9 @@ RETURN CASE
 -- is a `<name>_body(tenant_row anyelement, ...)` that its wrapper calls with
 -- NULL::settings (the tenant's own row type: a copy per tenant, always planned for
 -- that tenant) while this is on, else with NULL::shared_plans (one copy for all).
--- foliod turns it on for a new connection and off once the connection has served
--- --warm-tenants tenants, which bounds the memory the copies take (about 1 MB per
--- tenant and backend). Operators' psql sessions leave it off.
+-- folio.enter turns it on for the request when the pooled connection counts the
+-- tenant among its first --warm-tenants tenants, which bounds the memory the copies
+-- take (about 1 MB per tenant and backend). Operators' psql sessions leave it off.
 CREATE OR REPLACE FUNCTION tenant_plans() RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce(current_setting('folio.tenant_plans', true), '') = 'on';

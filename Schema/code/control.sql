@@ -37,18 +37,20 @@ $$;
 
 -- Enters a tenant for the rest of the current transaction: authorizes the caller,
 -- then switches to the tenant's role and schema (SET LOCAL semantics), and records
--- the caller and method for the audit trail.
-CREATE OR REPLACE FUNCTION folio.enter(p_uid bigint, p_slug text, p_need text, p_admin boolean, p_method text)
+-- the caller and method for the audit trail. `p_tenant_plans`: the connection gives
+-- this tenant its own plans of the hottest functions (folio_code.tenant_plans()).
+CREATE OR REPLACE FUNCTION folio.enter(p_uid bigint, p_slug text, p_need text, p_admin boolean, p_method text,
+                                       p_tenant_plans boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     t folio.tenants := folio.authorize(p_uid, p_slug, p_need, p_admin);
 BEGIN
-    PERFORM set_config('folio.uid', p_uid::text, true);
-    PERFORM set_config('folio.tenant', t.slug, true);
-    PERFORM set_config('folio.method', p_method, true);
-    PERFORM set_config('search_path', quote_ident(t.schema_name) || ', folio_code', true);
-    PERFORM set_config('role', t.role_name, true);
+    PERFORM set_config('folio.uid', p_uid::text, true), set_config('folio.tenant', t.slug, true),
+            set_config('folio.method', p_method, true),
+            set_config('folio.tenant_plans', CASE WHEN p_tenant_plans THEN 'on' ELSE 'off' END, true),
+            set_config('search_path', quote_ident(t.schema_name) || ', folio_code', true),
+            set_config('role', t.role_name, true);
 END
 $$;
 

@@ -16,6 +16,8 @@ final class PoolWorker: @unchecked Sendable {
     var connection: PostgresConnection?
     var generation = 0
     var tenants: Set<String> = []
+    /// The first tenants the connection served, up to the pool's `warmTenants`.
+    var warm: Set<String> = []
 
     init(index: Int) { self.index = index }
 

@@ -33,6 +33,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// The server's process id, to tell connections apart in logs and tests.
     public var backendPID: Int32 { PQbackendPID(handle) }
 
+    /// Set by the pool for each request: whether its tenant is one of the first tenants
+    /// this connection served (see `PostgresPool.warmTenants`).
+    public internal(set) var servesWarmTenant = false
+
     /// Runs SQL text through the simple query protocol: one or more statements without
     /// parameters, such as a migration file or `BEGIN`. Returns the last statement's rows.
     @discardableResult

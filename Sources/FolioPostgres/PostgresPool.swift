@@ -16,14 +16,13 @@ import NIOCore
 /// busy tenant cannot stall the pool. A connection that has served
 /// `tenantsPerConnection` distinct tenants is closed after its request and opened again
 /// fresh: what a backend caches per tenant stays bounded however many tenants exist.
-/// When a connection starts serving more than `warmTenants` distinct tenants,
-/// `pastWarmSQL` runs on it once (the server uses it to stop compiling per-tenant
-/// copies of its hottest functions on that connection).
+/// The first `warmTenants` tenants a connection serves are its warm ones
+/// (`PostgresConnection.servesWarmTenant` tells the request): the server gives only
+/// those per-tenant copies of its hottest functions, which bounds their memory.
 public final class PostgresPool: Sendable {
     public let size: Int
     public let tenantsPerConnection: Int
     public let warmTenants: Int
-    private let pastWarmSQL: String
     /// How many more queued jobs a tenant's home worker may have than the least loaded
     /// one before the request goes to the least loaded one instead.
     public let spillover = 2
@@ -37,15 +36,13 @@ public final class PostgresPool: Sendable {
     /// - Parameters:
     ///   - setupSQL: run once on every new connection (session settings such as timeouts).
     ///   - tenantsPerConnection: distinct tenants a connection serves before it is replaced.
-    ///   - warmTenants, pastWarmSQL: `pastWarmSQL` runs once on a connection that serves more
-    ///     than `warmTenants` distinct tenants.
+    ///   - warmTenants: how many of the tenants a connection serves, the first ones, are warm.
     public init(conninfo: String, size: Int, tenantsPerConnection: Int = 150, warmTenants: Int = 0,
-                setupSQL: String = "", pastWarmSQL: String = "", logger: Logger) {
+                setupSQL: String = "", logger: Logger) {
         self.conninfo = conninfo
         self.size = size
         self.tenantsPerConnection = tenantsPerConnection
         self.warmTenants = warmTenants
-        self.pastWarmSQL = pastWarmSQL
         self.setupSQL = setupSQL
         self.logger = logger
         self.workers = (0..<size).map { PoolWorker(index: $0) }
@@ -111,8 +108,12 @@ public final class PostgresPool: Sendable {
             worker.generation = current
         }
         let connection = worker.connection!
-        if let tenant, worker.tenants.insert(tenant).inserted, worker.tenants.count == warmTenants + 1, !pastWarmSQL.isEmpty {
-            try connection.execute(pastWarmSQL)
+        if let tenant {
+            worker.tenants.insert(tenant)
+            if worker.warm.count < warmTenants { worker.warm.insert(tenant) }
+            connection.servesWarmTenant = worker.warm.contains(tenant)
+        } else {
+            connection.servesWarmTenant = false
         }
         do {
             let value = try body(connection)
@@ -132,6 +133,7 @@ public final class PostgresPool: Sendable {
     private func drop(_ worker: PoolWorker) {
         worker.connection = nil
         worker.tenants = []
+        worker.warm = []
     }
 
     /// A stable worker for a tenant (FNV-1a of the slug): the same on every run.

@@ -36,13 +36,11 @@ public final class FolioServer: Service {
             warmTenants: configuration.warmTenants,
             setupSQL: """
                 SET application_name = 'foliod';
-                SET folio.tenant_plans = '\(configuration.warmTenants > 0 ? "on" : "off")';
                 SET statement_timeout = '\(configuration.statementTimeout)';
                 SET lock_timeout = '\(configuration.lockTimeout)';
                 SET idle_in_transaction_session_timeout = '60s';
                 SET TIME ZONE 'UTC';
                 """,
-            pastWarmSQL: "SET folio.tenant_plans = 'off'",
             logger: logger)
         self.migrator = Migrator(schema: schema)
         self.limiter = ConnectionLimiter(limit: configuration.maximumConnectionsPerUID)

@@ -12,8 +12,9 @@ public struct ServerConfiguration: Sendable {
     /// Distinct tenants a pooled database connection serves before it is replaced, so a
     /// backend's per-tenant caches stay bounded however many tenants exist.
     public var tenantsPerConnection = 150
-    /// Distinct tenants a pooled connection compiles its own copies of the hottest
-    /// functions for (plans that survive tenant switches); beyond, it shares one copy.
+    /// How many tenants, the first a pooled connection serves, get their own compiled
+    /// copies of the hottest functions (plans that survive tenant switches); the others
+    /// share one copy.
     public var warmTenants = 40
     /// Spare tenant schemas kept ready so tenant.create only renames one (0: none).
     public var spareTenants = 4

@@ -171,4 +171,27 @@ import Testing
             #expect(try inv.call("invoice.list", ["status": "issued"])["items"]?.arrayValue?.count == 6)
         }
     }
+
+    /// A connection gives its first --warm-tenants tenants their own plans of the hottest
+    /// functions and shares one copy beyond: both give the same results, taking turns on
+    /// one connection.
+    @Test func warmAndSharedPlansGiveTheSameInvoices() throws {
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database, arguments: ["--pool-size", "1", "--warm-tenants", "1"])
+        defer { server.stop() }
+        let tenants = try (0..<3).map { _ in Invoicing(client: try server.connect(), tenant: try server.makeTenant("warm")) }
+        for inv in tenants { try inv.taxRate("VAT20", "20") }
+        let customers = try tenants.map { try $0.customer() }
+        var totals: Set<String> = []
+        for round in 1...3 {
+            for (inv, customer) in zip(tenants, customers) {
+                let issued = try inv.draft(customer: customer, [("Work", "7.5", "120.00", "VAT20"), ("Travel", "1", "89.90", nil)],
+                                           extra: ["issue": true])
+                #expect(issued["number"] == .string(String(format: "INV-%06d", round)))
+                totals.insert(issued["total"]?.stringValue ?? "")
+            }
+        }
+        #expect(totals == ["1169.90"])
+        for inv in tenants { #expect(try inv.call("audit.verify")["ok"] == .bool(true)) }
+    }
 }

@@ -52,7 +52,7 @@ final class Dispatcher: Sendable {
             work = tenantCall(spec, function: function, request.params, caller: caller, on: eventLoop)
         case .rendering:
             let (enter, arguments) = tenantEntry(spec, request.params, caller: caller)
-            work = documents.run(spec, enter, arguments, tenant: request.params["tenant"]?.stringValue, on: eventLoop)
+            work = documents.run(spec, enter, arguments, on: eventLoop)
         }
         return .later(work.map { self.respond(request, .success($0)) }
             .recover { self.respond(request, .failure(self.errors.rpcError($0, method: spec.name))) })
@@ -76,24 +76,20 @@ final class Dispatcher: Sendable {
         } else {
             call = PostgresStatement("SELECT \(function)($1::jsonb)::text", [argumentText], prepareAs: "folio_\(function)")
         }
-        return pool.run(on: eventLoop, tenant: params["tenant"]?.stringValue) { db in
-            let results = try db.pipeline([enter, call])
+        return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+            let results = try db.pipeline([enter.statement(on: db), call])
             return Reply.text(results[1].scalar ?? "null")
         }
     }
 
-    /// The statement that enters the request's tenant (membership check, then the tenant's
-    /// role and schema for the rest of the transaction), and the params without `tenant`.
-    private func tenantEntry(_ spec: MethodSpec, _ params: JSONObject, caller: Caller) -> (PostgresStatement, JSONObject) {
+    /// How the request enters its tenant, and the params without `tenant`.
+    private func tenantEntry(_ spec: MethodSpec, _ params: JSONObject, caller: Caller) -> (TenantEntry, JSONObject) {
         let role: Role
         if case .tenant(let needed) = spec.access { role = needed } else { role = .owner }
         var arguments = params
         let tenant = arguments["tenant"]?.stringValue ?? ""
         arguments["tenant"] = nil
-        let enter = PostgresStatement(
-            "SELECT folio.enter($1::bigint, $2, $3, $4::boolean, $5)",
-            [String(caller.uid), tenant, role.rawValue, caller.isAdmin ? "t" : "f", spec.name],
-            prepareAs: "folio_enter")
+        let enter = TenantEntry(uid: caller.uid, tenant: tenant, role: role, isAdmin: caller.isAdmin, method: spec.name)
         return (enter, arguments)
     }
 

@@ -11,13 +11,13 @@ struct DocumentRendering: Sendable {
     let pool: PostgresPool
 
     func run(
-        _ spec: MethodSpec, _ enter: PostgresStatement, _ arguments: JSONObject, tenant: String?, on eventLoop: EventLoop
+        _ spec: MethodSpec, _ enter: TenantEntry, _ arguments: JSONObject, on eventLoop: EventLoop
     ) -> EventLoopFuture<Reply> {
         switch spec.name {
         case "report.statement_pdf":
-            return pool.run(on: eventLoop, tenant: tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
                 let row = try db.pipeline([
-                    enter,
+                    enter.statement(on: db),
                     PostgresStatement("SELECT report_statement($1::jsonb)::text, tenant_get('{}')::text, branding_for_render()::text",
                                       [JSONWriter.string(.object(arguments))], prepareAs: "folio_render_statement"),
                 ])[1].rows[0]
@@ -27,7 +27,7 @@ struct DocumentRendering: Sendable {
             }
         case "invoice.print_batch":
             let ids = arguments["ids"]?.arrayValue ?? []
-            return pool.run(on: eventLoop, tenant: tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
                 let fetched = try ids.map { id in
                     try fetch(db, enter, getter: "invoice_get", .object(["id": id]))
                 }
@@ -39,7 +39,7 @@ struct DocumentRendering: Sendable {
             withoutFormat["format"] = nil
             let reference = withoutFormat
             let getter = spec.name == "credit_note.render" ? "credit_note_get" : "invoice_get"
-            return pool.run(on: eventLoop, tenant: tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
                 let fetched = try fetch(db, enter, getter: getter, .object(reference))
                 let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)
                 return .json(["content_type": .string(rendered.contentType), "data_base64": .string(Base64.encode(rendered.bytes))])
@@ -54,10 +54,10 @@ struct DocumentRendering: Sendable {
     /// The document, its tenant, its customer and the tenant's branding, read in one
     /// statement after entering the tenant.
     private func fetch(
-        _ db: PostgresConnection, _ enter: PostgresStatement, getter: String, _ reference: JSON
+        _ db: PostgresConnection, _ enter: TenantEntry, getter: String, _ reference: JSON
     ) throws -> (document: InvoiceDocument, branding: Branding) {
         let results = try db.pipeline([
-            enter,
+            enter.statement(on: db),
             PostgresStatement("""
                 SELECT d::text, tenant_get('{}')::text, customer_get(jsonb_build_object('id', (d->>'customer_id')::bigint))::text,
                        branding_for_render()::text
