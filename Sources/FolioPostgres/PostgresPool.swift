@@ -37,7 +37,7 @@ public final class PostgresPool: Sendable {
     ///   - setupSQL: run once on every new connection (session settings such as timeouts).
     ///   - tenantsPerConnection: distinct tenants a connection serves before it is replaced.
     ///   - warmTenants: how many of the tenants a connection serves, the first ones, are warm.
-    public init(conninfo: String, size: Int, tenantsPerConnection: Int = 150, warmTenants: Int = 0,
+    public init(conninfo: String, size: Int, tenantsPerConnection: Int = 120, warmTenants: Int = 0,
                 setupSQL: String = "", logger: Logger) {
         self.conninfo = conninfo
         self.size = size

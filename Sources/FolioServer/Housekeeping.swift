@@ -18,18 +18,25 @@ struct Housekeeping: Sendable {
     }
 
     func runOnce(on eventLoop: EventLoop) -> EventLoopFuture<Void> {
-        pool.run(on: eventLoop) { db in
+        pool.run(on: eventLoop) { db -> (Int, [String]) in
             let purged = try db.query(PostgresStatement(
                 "DELETE FROM folio.idempotency_keys WHERE created_at < now() - interval '7 days'")).affectedRows
-            var total = purged
             let tenants = try db.query(PostgresStatement("SELECT slug FROM folio.tenants ORDER BY id")).rows.compactMap { $0[0] }
-            for tenant in tenants {
-                let results = try db.pipeline([
-                    PostgresStatement("SELECT folio.enter(0, $1, 'owner', true, 'housekeeping')", [tenant]),
-                    PostgresStatement("SELECT idempotency_purge()"),
-                ])
-                total += Int(results[1].scalar ?? "0") ?? 0
+            return (purged, tenants)
+        }.flatMap { purged, tenants in
+            // Each tenant on its home pooled connection, like a request.
+            tenants.reduce(eventLoop.makeSucceededFuture(purged)) { totalSoFar, tenant in
+                totalSoFar.flatMap { total in
+                    pool.run(on: eventLoop, tenant: tenant) { db in
+                        let results = try db.pipeline([
+                            PostgresStatement("SELECT folio.enter(0, $1, 'owner', true, 'housekeeping')", [tenant]),
+                            PostgresStatement("SELECT idempotency_purge()"),
+                        ])
+                        return total + (Int(results[1].scalar ?? "0") ?? 0)
+                    }
+                }
             }
+        }.map { total in
             if total > 0 { logger.info("purged expired idempotency keys", metadata: ["count": "\(total)"]) }
         }
     }

@@ -11,11 +11,11 @@ public struct ServerConfiguration: Sendable {
     public var poolSize = 8
     /// Distinct tenants a pooled database connection serves before it is replaced, so a
     /// backend's per-tenant caches stay bounded however many tenants exist.
-    public var tenantsPerConnection = 150
+    public var tenantsPerConnection = 120
     /// How many tenants, the first a pooled connection serves, get their own compiled
     /// copies of the hottest functions (plans that survive tenant switches); the others
     /// share one copy.
-    public var warmTenants = 40
+    public var warmTenants = 16
     /// Spare tenant schemas kept ready so tenant.create only renames one (0: none).
     public var spareTenants = 4
     public var adminUIDs: Set<UInt32> = []

@@ -63,10 +63,10 @@ struct Serve: AsyncParsableCommand {
     var poolSize: Int = 8
 
     @Option(help: "Distinct tenants a database connection serves before it is replaced (bounds PostgreSQL's memory).")
-    var tenantsPerConnection: Int = 150
+    var tenantsPerConnection: Int = 120
 
     @Option(help: "Tenants per database connection that get their own plans of the hottest functions (about 1 MB each).")
-    var warmTenants: Int = 40
+    var warmTenants: Int = 16
 
     @Option(help: "Spare tenant schemas kept ready, so tenant.create only renames one (0: none).")
     var spareTenants: Int = 4

@@ -32,20 +32,26 @@ struct OutboxSender: Sendable {
         }
     }
 
-    /// One pass over every tenant; returns how many messages the mailer accepted.
+    /// One pass over every tenant, one tenant after the other, each on its home pooled
+    /// connection (like a request, so the pool's per-connection tenant bounds hold);
+    /// returns how many messages the mailer accepted.
     @discardableResult
     func runOnce(on eventLoop: EventLoop) -> EventLoopFuture<Int> {
         pool.run(on: eventLoop) { db in
-            let tenants = try db.query(PostgresStatement("SELECT slug FROM folio.tenants ORDER BY id")).rows.compactMap { $0[0] }
-            var sent = 0
-            for tenant in tenants {
-                do {
-                    sent += try deliver(db, tenant: tenant)
-                } catch {
-                    logger.warning("outbox: tenant pass failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
+            try db.query(PostgresStatement("SELECT slug FROM folio.tenants ORDER BY id")).rows.compactMap { $0[0] }
+        }.flatMap { tenants in
+            tenants.reduce(eventLoop.makeSucceededFuture(0)) { sentSoFar, tenant in
+                sentSoFar.flatMap { sent in
+                    pool.run(on: eventLoop, tenant: tenant) { db in
+                        do {
+                            return sent + (try deliver(db, tenant: tenant))
+                        } catch {
+                            logger.warning("outbox: tenant pass failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
+                            return sent
+                        }
+                    }
                 }
             }
-            return sent
         }
     }
 
