@@ -33,14 +33,9 @@ import Testing
         return inv
     }
 
-    /// Milliseconds `body` takes.
-    func milliseconds(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000
-    }
-
-    @Test func incrementalChecksOnlyWhatIsNewAndIsFast() throws {
+    /// What the incremental check costs is measured by deploy/bench --aging (README); here it
+    /// is the behaviour: only rows past the marks are checked.
+    @Test func incrementalChecksOnlyWhatIsNew() throws {
         let inv = try books("incr", invoices: 2000)
         let first = try inv.call("audit.verify")
         #expect(first["ok"] == .bool(true), "\(first)")
@@ -58,18 +53,15 @@ import Testing
         for i in 1...3 { newIds.append(try inv.issue(try inv.draft(customer: customer, [("New \(i)", "1", "9.99", nil)]).id).id) }
         _ = try inv.call("payment.record", ["customer_id": JSON(customer), "amount": "9.99", "received_on": "2026-01-02",
                                             "method": "cash", "allocations": [["invoice_id": JSON(newIds[0]), "amount": "9.99"]]])
-        var incremental = JSON.null
-        let quick = try milliseconds { incremental = try inv.call("audit.verify") }
+        let incremental = try inv.call("audit.verify")
         #expect(incremental["ok"] == .bool(true), "\(incremental)")
         let series = try #require(incremental["checked"]?.objectValue?.members.first { $0.key.hasPrefix("invoice/") }?.value)
         #expect(series["to"]?.int64Value.map { $0 - (series["from"]?.int64Value ?? 0) + 1 } == 3, "\(incremental)")
         #expect(incremental["checked"]?["payments"] == .object(["from": 2, "to": 2]), "\(incremental)")
 
-        var full = JSON.null
-        let slow = try milliseconds { full = try inv.call("audit.verify", ["full": true]) }
+        let full = try inv.call("audit.verify", ["full": true])
         #expect(full["ok"] == .bool(true), "\(full)")
         #expect(full["mode"] == "full")
-        #expect(quick * 3 < slow, "incremental \(quick) ms, full \(slow) ms")
     }
 
     @Test func incrementalFindsDamageToNewDocumentsAndKeepsReportingIt() throws {
