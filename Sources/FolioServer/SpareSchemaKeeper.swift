@@ -22,11 +22,16 @@ struct SpareSchemaKeeper: Sendable {
         }
     }
 
+    /// Makes the spares missing now, split between up to `parallel` workers: the shares
+    /// add up to the shortfall, so the keeper never holds more than `target`.
     func topUp(on eventLoop: EventLoop) -> EventLoopFuture<Void> {
         pool.run(on: eventLoop) { db in try migrator.readySpares(db) }.flatMap { ready in
-            let makers = (0..<min(parallel, max(target - ready, 0))).map { _ in
-                pool.run(on: eventLoop) { db in
-                    while try migrator.readySpares(db) < target { try migrator.provisionSpare(db) }
+            let missing = max(target - ready, 0)
+            let workers = min(parallel, missing)
+            let makers = (0..<workers).map { worker in
+                let share = missing / workers + (worker < missing % workers ? 1 : 0)
+                return pool.run(on: eventLoop) { db in
+                    for _ in 0..<share { try migrator.provisionSpare(db) }
                 }
             }
             return EventLoopFuture.andAllSucceed(makers, on: eventLoop)
