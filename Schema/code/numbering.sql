@@ -34,14 +34,6 @@ CREATE OR REPLACE FUNCTION seq_number(parts text[], seq bigint) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN parts[1] || lpad(seq::text, greatest(length(seq::text), parts[2]::int), '0') || parts[3];
 
--- Formats a document number: {YYYY} = issue year, {seq:0N} = seq zero-padded to
--- at least N digits (never truncated), {seq} = seq. (series_take uses the two
--- parts above directly; this is the one-call form for other code.)
-CREATE OR REPLACE FUNCTION format_number(fmt text, seq bigint, d date) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT seq_number(number_parts(fmt, d), seq)
-$$;
-
 -- Canonical text forms for the hash chain are compact JSON built with string
 -- operations (a JSON string for every text value, so nothing is ambiguous);
 -- string building is ~2x cheaper than jsonb here, which matters to

@@ -73,7 +73,7 @@ BEGIN
 END
 $$;
 
--- tax_rate.archive {code} (extra method): an archived rate cannot be put on new
+-- tax_rate.archive {code}: an archived rate cannot be put on new
 -- items or lines; existing items, drafts and documents keep it.
 CREATE OR REPLACE FUNCTION tax_rate_archive(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$

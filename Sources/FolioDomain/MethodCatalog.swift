@@ -134,6 +134,7 @@ public enum MethodCatalog {
             .optional("name", .text(max: 200)),
             .optional("percent", percent),
         ]),
+        method("tax_rate.archive", .tenant(.clerk), mutating: true, [.required("code", taxCode)]),
     ]
 
     static let invoiceLine = ParamType.object([

@@ -35,10 +35,5 @@ public struct ServerConfiguration: Sendable {
     public var dispatchInterval = TimeAmount.seconds(5)
     /// First retry delay after a failed delivery (doubles per attempt, at most 6 hours).
     public var dispatchBackoffBase = TimeAmount.minutes(1)
-    /// Where the SQL migrations live (`Schema/`).
-    public var schemaDirectory: String
-
-    public init(schemaDirectory: String) {
-        self.schemaDirectory = schemaDirectory
-    }
+    public init() {}
 }

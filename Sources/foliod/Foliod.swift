@@ -114,7 +114,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = common.makeLogger("foliod")
-        var configuration = ServerConfiguration(schemaDirectory: common.schemaDir ?? SchemaFiles.defaultDirectory())
+        var configuration = ServerConfiguration()
         configuration.socketPath = socket
         configuration.socketMode = UInt32(socketMode, radix: 8)!
         configuration.database = common.conninfo

@@ -171,6 +171,27 @@ import Testing
         expectError(ErrorCode.conflict, field: "customer_id") { try inv.draft(customer: customer, [("ok", "1", "1.00", nil)]) }
     }
 
+    /// An archived tax rate is refused on new items and lines; a draft that has it keeps
+    /// it and can still be issued.
+    @Test func archivedTaxRateStaysOnWhatHasIt() throws {
+        let inv = try setUp("taxarch")
+        try inv.taxRate("OLD10", "10")
+        let customer = try inv.customer()
+        let draft = try inv.draft(customer: customer, [("Kept", "1", "100.00", "OLD10")])
+        let archived = try inv.call("tax_rate.archive", ["code": "OLD10"])
+        #expect(archived["archived"] == true)
+        expectError(ErrorCode.invalidParams, field: "lines[0].tax_rate") {
+            try inv.draft(customer: customer, [("New", "1", "1.00", "OLD10")])
+        }
+        expectError(ErrorCode.invalidParams, field: "tax_rate") {
+            try inv.call("item.create", ["sku": "T-1", "name": "Thing", "unit_price": "1", "tax_rate": "OLD10"])
+        }
+        expectError(ErrorCode.notFound, field: "code") { try inv.call("tax_rate.archive", ["code": "NOPE"]) }
+        let issued = try inv.call("invoice.issue", ["id": draft["id"]!])
+        #expect(issued["tax_total"] == "10.00")
+        #expect(issued["lines"]?.arrayValue?.first?["tax_rate"] == "OLD10")
+    }
+
     @Test func itemsSupplyPriceTaxAndStock() throws {
         let inv = try setUp("items")
         try inv.taxRate("VAT7", "7")

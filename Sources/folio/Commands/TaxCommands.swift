@@ -5,7 +5,7 @@ import FolioWire
 struct TaxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tax", abstract: "Create, list, show and edit tax rates.",
-        subcommands: [Add.self, List.self, Show.self, Edit.self])
+        subcommands: [Add.self, List.self, Show.self, Edit.self, Archive.self])
 
     static let noun = Noun("tax rate")
     static let leading = ["code", "name", "percent", "id", "archived"]
@@ -65,6 +65,19 @@ struct TaxCommand: ParsableCommand {
             params.set("name", name)
             params.set("percent", percent)
             session.show(try session.callInTenant("tax_rate.update", params, idempotency: idempotency), leading: leading)
+        }
+    }
+
+    /// `folio tax archive CODE`: archives a rate so it can no longer be put on new items or lines.
+    struct Archive: FolioCommand {
+        static let configuration = CommandConfiguration(abstract: "Archive a tax rate (existing documents keep it).")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: "The rate's code.") var code: String
+        @OptionGroup var idempotency: IdempotencyOptions
+
+        func run(in session: Session) throws {
+            session.show(try session.callInTenant("tax_rate.archive", ["code": .string(code)], idempotency: idempotency),
+                         leading: leading)
         }
     }
 }
