@@ -185,12 +185,12 @@ BEGIN
                                  WHEN length(r.v->>'name') > 200 THEN 'must be at most 200 characters' END),
                 (2, 'email', CASE WHEN length(r.v->>'email') > 254 OR r.v->>'email' !~ '^[^@\s]+@[^@\s]+$'
                                   THEN 'is not an e-mail address' END),
-                (3, 'phone', CASE WHEN length(r.v->>'phone') > 50 THEN 'must be at most 50 characters' END),
-                (4, 'tax_id', CASE WHEN length(r.v->>'tax_id') > 50 THEN 'must be at most 50 characters' END),
+                (3, 'phone', CASE WHEN length(r.v->>'phone') > 64 THEN 'must be at most 64 characters' END),
+                (4, 'tax_id', CASE WHEN length(r.v->>'tax_id') > 64 THEN 'must be at most 64 characters' END),
                 (5, 'payment_terms_days', CASE WHEN r.v->>'payment_terms_days' !~ '^[0-9]{1,9}$'
                                                  OR (r.v->>'payment_terms_days')::int > 3650
                                                THEN 'must be a whole number of days between 0 and 3650' END),
-                (6, 'notes', CASE WHEN length(r.v->>'notes') > 10000 THEN 'must be at most 10000 characters' END)) c(o, f, msg)
+                (6, 'notes', CASE WHEN length(r.v->>'notes') > 4000 THEN 'must be at most 4000 characters' END)) c(o, f, msg)
              WHERE r.problem IS NULL AND c.msg IS NOT NULL
             UNION ALL
             SELECT r.line_no, 10 + a.o, format('row %s column %s: must be at most 200 characters', r.line_no, src.mapping->a.f->>'h')
@@ -245,7 +245,7 @@ BEGIN
                                        WHEN r.v->>'unit_price' !~ '^[0-9]{1,13}(\.[0-9]{1,6})?$'
                                             OR (r.v->>'unit_price')::numeric > 1e12
                                        THEN 'must be a decimal between 0 and 1000000000000 with at most 6 decimals' END),
-                (4, 'description', CASE WHEN length(r.v->>'description') > 2000 THEN 'must be at most 2000 characters' END),
+                (4, 'description', CASE WHEN length(r.v->>'description') > 4000 THEN 'must be at most 4000 characters' END),
                 (5, 'tax_rate', CASE WHEN r.v->>'tax_rate' IS NOT NULL AND t.archived IS NULL
                                      THEN format('unknown tax rate %s', r.v->>'tax_rate')
                                      WHEN t.archived THEN format('tax rate %s is archived', r.v->>'tax_rate') END),

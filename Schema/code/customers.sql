@@ -19,12 +19,12 @@ BEGIN
     INSERT INTO customers (name, email, phone, billing_address, shipping_address, payment_terms_days, tax_id, notes)
     VALUES (req_text(p->>'name', 'name', 200),
             check_email(p->>'email', 'email'),
-            check_text(p->>'phone', 'phone', 50),
+            check_text(p->>'phone', 'phone', 64),
             check_address(p->'billing_address', 'billing_address'),
             check_address(p->'shipping_address', 'shipping_address'),
             check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
-            check_text(p->>'tax_id', 'tax_id', 50),
-            check_text(p->>'notes', 'notes', 10000))
+            check_text(p->>'tax_id', 'tax_id', 64),
+            check_text(p->>'notes', 'notes', 4000))
     RETURNING * INTO c;
     PERFORM audit('customer', c.id, p);
     RETURN customer_json(c);
@@ -40,7 +40,7 @@ BEGIN
     UPDATE customers SET
         name = CASE WHEN p ? 'name' THEN req_text(p->>'name', 'name', 200) ELSE name END,
         email = CASE WHEN p ? 'email' THEN check_email(p->>'email', 'email') ELSE email END,
-        phone = CASE WHEN p ? 'phone' THEN check_text(p->>'phone', 'phone', 50) ELSE phone END,
+        phone = CASE WHEN p ? 'phone' THEN check_text(p->>'phone', 'phone', 64) ELSE phone END,
         billing_address = CASE WHEN p ? 'billing_address'
                                THEN check_address(p->'billing_address', 'billing_address') ELSE billing_address END,
         shipping_address = CASE WHEN p ? 'shipping_address'
@@ -48,8 +48,8 @@ BEGIN
         payment_terms_days = CASE WHEN p ? 'payment_terms_days'
                                   THEN check_terms((p->>'payment_terms_days')::int, 'payment_terms_days')
                                   ELSE payment_terms_days END,
-        tax_id = CASE WHEN p ? 'tax_id' THEN check_text(p->>'tax_id', 'tax_id', 50) ELSE tax_id END,
-        notes = CASE WHEN p ? 'notes' THEN check_text(p->>'notes', 'notes', 10000) ELSE notes END,
+        tax_id = CASE WHEN p ? 'tax_id' THEN check_text(p->>'tax_id', 'tax_id', 64) ELSE tax_id END,
+        notes = CASE WHEN p ? 'notes' THEN check_text(p->>'notes', 'notes', 4000) ELSE notes END,
         updated_at = now()
     WHERE id = (p->>'id')::bigint
     RETURNING * INTO c;

@@ -143,7 +143,7 @@ CREATE OR REPLACE FUNCTION invoice_note(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     i record := invoice_find(p, false);
-    t text := req_text(p->>'text', 'text', 10000);
+    t text := req_text(p->>'text', 'text', 4000);
     ev record;
 BEGIN
     INSERT INTO invoice_events (invoice_id, kind, text, uid) VALUES (i.id, 'note', t, current_uid()) RETURNING * INTO ev;

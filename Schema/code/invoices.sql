@@ -187,7 +187,7 @@ BEGIN
     INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, delivery_date,
                           period_start, period_end, tax_rounding, subtotal, tax_total, total, tax_breakdown)
     VALUES (c.id, cur, check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
-            check_text(p->>'po_number', 'po_number', 100), check_text(p->>'notes', 'notes', 10000),
+            check_text(p->>'po_number', 'po_number', 100), check_text(p->>'notes', 'notes', 4000),
             (p->>'delivery_date')::date, lower(period), upper(period) - 1,
             s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown)
     RETURNING * INTO i;
@@ -273,7 +273,7 @@ BEGIN
         delivery_date = CASE WHEN p ? 'delivery_date' THEN (p->>'delivery_date')::date ELSE delivery_date END,
         period_start = CASE WHEN p ? 'period_start' OR p ? 'period_end' THEN lower(period) ELSE period_start END,
         period_end = CASE WHEN p ? 'period_start' OR p ? 'period_end' THEN upper(period) - 1 ELSE period_end END,
-        notes = CASE WHEN p ? 'notes' THEN check_text(p->>'notes', 'notes', 10000) ELSE notes END,
+        notes = CASE WHEN p ? 'notes' THEN check_text(p->>'notes', 'notes', 4000) ELSE notes END,
         tax_rounding = s.tax_rounding,
         subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
         tax_breakdown = tot.tax_breakdown,

@@ -56,7 +56,7 @@ DECLARE i record;
 BEGIN
     INSERT INTO items (sku, name, description, unit_price, tax_rate, stock_qty)
     VALUES (req_text(p->>'sku', 'sku', 64), req_text(p->>'name', 'name', 200),
-            check_text(p->>'description', 'description', 2000),
+            check_text(p->>'description', 'description', 4000),
             check_price((p->>'unit_price')::numeric, 'unit_price'),
             check_tax_code(p->>'tax_rate', 'tax_rate'),
             check_stock((p->>'stock_qty')::numeric, 'stock_qty'))
@@ -119,7 +119,7 @@ BEGIN
     UPDATE items SET
         sku = CASE WHEN p ? 'sku' THEN req_text(p->>'sku', 'sku', 64) ELSE sku END,
         name = CASE WHEN p ? 'name' THEN req_text(p->>'name', 'name', 200) ELSE name END,
-        description = CASE WHEN p ? 'description' THEN check_text(p->>'description', 'description', 2000) ELSE description END,
+        description = CASE WHEN p ? 'description' THEN check_text(p->>'description', 'description', 4000) ELSE description END,
         unit_price = CASE WHEN p ? 'unit_price' THEN check_price((p->>'unit_price')::numeric, 'unit_price') ELSE unit_price END,
         tax_rate = CASE WHEN p ? 'tax_rate' THEN check_tax_code(p->>'tax_rate', 'tax_rate') ELSE tax_rate END,
         stock_qty = CASE WHEN p ? 'stock_qty' THEN check_stock((p->>'stock_qty')::numeric, 'stock_qty') ELSE stock_qty END,

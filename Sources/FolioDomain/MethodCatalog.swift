@@ -182,7 +182,7 @@ public enum MethodCatalog {
             .optional("issued_from", .date),
             .optional("issued_to", .date),
         ]),
-        method("invoice.void", .tenant(.clerk), mutating: true, invoiceRef + [.required("reason", .text(max: 1000))]),
+        method("invoice.void", .tenant(.clerk), mutating: true, invoiceRef + [.required("reason", .text(max: 2000))]),
     ]
 
     static let creditNoteLine = ParamType.object([
@@ -196,7 +196,7 @@ public enum MethodCatalog {
         method("credit_note.create", .tenant(.clerk), mutating: true, [
             .optional("invoice_id", .id),
             .optional("invoice_number", .text(max: 64)),
-            .required("reason", .text(max: 1000)),
+            .required("reason", .text(max: 2000)),
             .optional("lines", .array(of: creditNoteLine, min: 1, max: 1000)),
             .optional("amount", money),
             .optional("issue_date", .date),
@@ -239,7 +239,7 @@ public enum MethodCatalog {
         method("payment.refund", .tenant(.clerk), mutating: true, [
             .required("payment_id", .id),
             .optional("amount", money),
-            .required("reason", .text(max: 1000)),
+            .required("reason", .text(max: 2000)),
             .optional("refunded_on", .date),
         ]),
         method("discrepancy.list", .tenant(.viewer), paging + [
