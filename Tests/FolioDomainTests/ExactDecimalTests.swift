@@ -12,11 +12,11 @@ import Testing
 
     @Test func lineAmountsMatchTheContract() {
         // round(qty x unit_price) per line, then tax on the rounded amount.
-        let amount = Currency.round(ExactDecimal("3")! * ExactDecimal("0.333333")!, "EUR")
+        let amount = (ExactDecimal("3")! * ExactDecimal("0.333333")!).rounded(to: 2)
         #expect(amount.description == "1.00")
-        #expect(Currency.round(amount.percent(ExactDecimal("20")!), "EUR").description == "0.20")
-        #expect(Currency.round(ExactDecimal("2.5")! * ExactDecimal("101")!, "JPY").description == "253")
-        #expect(Currency.round(ExactDecimal("1")! * ExactDecimal("1.2345")!, "BHD").description == "1.235")
+        #expect(amount.percent(ExactDecimal("20")!).rounded(to: 2).description == "0.20")
+        #expect((ExactDecimal("2.5")! * ExactDecimal("101")!).rounded(to: 0).description == "253")
+        #expect((ExactDecimal("1")! * ExactDecimal("1.2345")!).rounded(to: 3).description == "1.235")
     }
 
     @Test(arguments: ["", "-", "1.", ".5", "1e5", "1,5", " 1", "+1", "1.2.3", "abc"])

@@ -9,6 +9,8 @@ import Testing
 
     struct Case: Sendable, CustomTestStringConvertible {
         var currency: String
+        /// The currency's ISO 4217 minor unit (the server's own table is what is tested).
+        var decimals: Int
         var qty: String
         var unitPrice: String
         var percent: String
@@ -16,16 +18,16 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(currency: "EUR", qty: "1", unitPrice: "0.005", percent: "0"),      // half a cent rounds up
-        Case(currency: "EUR", qty: "3", unitPrice: "0.333333", percent: "20"),
-        Case(currency: "EUR", qty: "0.125", unitPrice: "0.1", percent: "19"),
-        Case(currency: "EUR", qty: "2.5", unitPrice: "0.21", percent: "7"),    // 0.525 -> 0.53, tax 0.0371 -> 0.04
-        Case(currency: "EUR", qty: "1", unitPrice: "0.35", percent: "10"),     // tax 0.035 -> 0.04
-        Case(currency: "JPY", qty: "3", unitPrice: "333.5", percent: "10"),    // 1000.5 -> 1001, tax 100.1 -> 100
-        Case(currency: "JPY", qty: "1", unitPrice: "0.5", percent: "8"),       // 0.5 -> 1
-        Case(currency: "BHD", qty: "1", unitPrice: "1.2345", percent: "5"),    // 1.235, tax 0.06175 -> 0.062
-        Case(currency: "BHD", qty: "7", unitPrice: "0.0005", percent: "10"),   // 0.0035 -> 0.004
-        Case(currency: "USD", qty: "999999.999", unitPrice: "9999.999999", percent: "12.5"),
+        Case(currency: "EUR", decimals: 2, qty: "1", unitPrice: "0.005", percent: "0"),      // half a cent rounds up
+        Case(currency: "EUR", decimals: 2, qty: "3", unitPrice: "0.333333", percent: "20"),
+        Case(currency: "EUR", decimals: 2, qty: "0.125", unitPrice: "0.1", percent: "19"),
+        Case(currency: "EUR", decimals: 2, qty: "2.5", unitPrice: "0.21", percent: "7"),    // 0.525 -> 0.53, tax 0.0371 -> 0.04
+        Case(currency: "EUR", decimals: 2, qty: "1", unitPrice: "0.35", percent: "10"),     // tax 0.035 -> 0.04
+        Case(currency: "JPY", decimals: 0, qty: "3", unitPrice: "333.5", percent: "10"),    // 1000.5 -> 1001, tax 100.1 -> 100
+        Case(currency: "JPY", decimals: 0, qty: "1", unitPrice: "0.5", percent: "8"),       // 0.5 -> 1
+        Case(currency: "BHD", decimals: 3, qty: "1", unitPrice: "1.2345", percent: "5"),    // 1.235, tax 0.06175 -> 0.062
+        Case(currency: "BHD", decimals: 3, qty: "7", unitPrice: "0.0005", percent: "10"),   // 0.0035 -> 0.004
+        Case(currency: "USD", decimals: 2, qty: "999999.999", unitPrice: "9999.999999", percent: "12.5"),
     ]
 
     @Test(arguments: cases)
@@ -33,8 +35,8 @@ import Testing
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("rnd", currency: c.currency))
         try inv.taxRate("T", c.percent)
         let draft = try inv.draft(customer: try inv.customer(), [("Line", c.qty, c.unitPrice, "T")])
-        let amount = Currency.round(ExactDecimal(c.qty)! * ExactDecimal(c.unitPrice)!, c.currency)
-        let tax = Currency.round(amount.percent(ExactDecimal(c.percent)!), c.currency)
+        let amount = (ExactDecimal(c.qty)! * ExactDecimal(c.unitPrice)!).rounded(to: c.decimals)
+        let tax = amount.percent(ExactDecimal(c.percent)!).rounded(to: c.decimals)
         #expect(draft["subtotal"] == .string(amount.description))
         #expect(draft["tax_total"] == .string(tax.description))
         #expect(draft["total"] == .string((amount + tax).description))
