@@ -34,30 +34,35 @@ public enum MethodCatalog {
         return MethodSpec(name: name, access: access, mutating: mutating, fields: fields, implementation: .sql(sqlName))
     }
 
-    static func native(_ name: String, _ access: Access, mutating: Bool = false, _ fields: [Field] = []) -> MethodSpec {
-        MethodSpec(name: name, access: access, mutating: mutating, fields: fields, implementation: .native)
+    static func control(_ name: String, _ method: MethodSpec.ControlMethod, _ access: Access, mutating: Bool = false,
+                        _ fields: [Field] = []) -> MethodSpec {
+        MethodSpec(name: name, access: access, mutating: mutating, fields: fields, implementation: .control(method))
+    }
+
+    static func document(_ name: String, _ method: MethodSpec.DocumentMethod, _ fields: [Field]) -> MethodSpec {
+        MethodSpec(name: name, access: .tenant(.viewer), mutating: false, fields: fields, implementation: .document(method))
     }
 
     // MARK: - Methods
 
     static let system: [MethodSpec] = [
-        native("system.ping", .anyone),
-        native("system.whoami", .anyone),
+        MethodSpec(name: "system.ping", access: .anyone, mutating: false, fields: [], implementation: .ping),
+        control("system.whoami", .whoami, .anyone),
     ]
 
     static let tenants: [MethodSpec] = [
-        native("tenant.create", .admin, mutating: true, [
+        control("tenant.create", .tenantCreate, .admin, mutating: true, [
             .required("tenant", .slug),
             .required("name", .text(max: 200)),
             .required("currency", currency),
         ]),
-        native("tenant.list", .anyone, paging),
-        native("tenant.grant", .tenant(.owner), mutating: true, [
+        control("tenant.list", .tenantList, .anyone, paging),
+        control("tenant.grant", .tenantGrant, .tenant(.owner), mutating: true, [
             .required("uid", .uid),
             .required("role", .choice(Role.allCases.map(\.rawValue))),
         ]),
-        native("tenant.revoke", .tenant(.owner), mutating: true, [.required("uid", .uid)]),
-        native("tenant.members", .tenant(.owner), paging),
+        control("tenant.revoke", .tenantRevoke, .tenant(.owner), mutating: true, [.required("uid", .uid)]),
+        control("tenant.members", .tenantMembers, .tenant(.owner), paging),
         method("tenant.get", .tenant(.viewer)),
         method("tenant.update", .tenant(.owner), mutating: true, [
             .optional("tax_rounding", .choice(["line", "document"])),
@@ -287,12 +292,9 @@ public enum MethodCatalog {
     static let documentFormat = ParamType.choice(["pdf", "html", "text"])
 
     static let documents: [MethodSpec] = [
-        MethodSpec(name: "invoice.render", access: .tenant(.viewer), mutating: false,
-                   fields: invoiceRef + [.required("format", documentFormat)], implementation: .rendering),
-        MethodSpec(name: "credit_note.render", access: .tenant(.viewer), mutating: false,
-                   fields: invoiceRef + [.required("format", documentFormat)], implementation: .rendering),
-        MethodSpec(name: "invoice.print_batch", access: .tenant(.viewer), mutating: false,
-                   fields: [.required("ids", .array(of: .id, min: 1, max: 500))], implementation: .rendering),
+        document("invoice.render", .invoice, invoiceRef + [.required("format", documentFormat)]),
+        document("credit_note.render", .creditNote, invoiceRef + [.required("format", documentFormat)]),
+        document("invoice.print_batch", .invoiceBatch, [.required("ids", .array(of: .id, min: 1, max: 500))]),
         method("branding.get", .tenant(.viewer)),
         method("branding.update", .tenant(.owner), mutating: true, [
             .optional("logo_png_base64", .text(max: 1_500_000), nullable: true),
@@ -317,8 +319,7 @@ public enum MethodCatalog {
         method("report.aging", .tenant(.viewer), [.optional("as_of", .date)]),
         method("report.outstanding", .tenant(.viewer), [.optional("customer_id", .id), .optional("as_of", .date)]),
         method("report.statement", .tenant(.viewer), [.required("customer_id", .id)] + period + [.optional("currency", currency)]),
-        MethodSpec(name: "report.statement_pdf", access: .tenant(.viewer), mutating: false,
-                   fields: [.required("customer_id", .id)] + period + [.optional("currency", currency)], implementation: .rendering),
+        document("report.statement_pdf", .statement, [.required("customer_id", .id)] + period + [.optional("currency", currency)]),
         method("report.sales", .tenant(.viewer), period + [.required("group_by", .choice(["day", "month", "customer", "item"]))]),
         method("report.tax", .tenant(.viewer), period),
         method("report.dso", .tenant(.viewer), [.optional("as_of", .date), .optional("days", .integer(min: 1, max: 3650))]),

@@ -2,14 +2,28 @@ import FolioWire
 
 /// One RPC method: who may call it, what it takes, and where it runs.
 public struct MethodSpec: Sendable {
-    /// Where a method is carried out.
+    /// Where a method is carried out. The dispatcher switches on this once; every case
+    /// below is handled exhaustively, so a new server method cannot be left unrouted.
     public enum Implementation: Sendable, Equatable {
-        /// In the server process (system and tenant administration methods).
-        case native
-        /// Documents rendered in the server from the tenant's data (PDF, HTML, text).
-        case rendering
-        /// As one SQL function of the tenant schema, `name(p jsonb) RETURNS jsonb`.
+        /// As one SQL function of the shared code, `name(p jsonb) RETURNS jsonb`, run in
+        /// the tenant's transaction under the tenant's role.
         case sql(String)
+        /// In the server from memory, without the database (`system.ping`).
+        case ping
+        /// In the server, against the control schema (identity, tenants, memberships).
+        case control(ControlMethod)
+        /// In the server: a document rendered from the tenant's data.
+        case document(DocumentMethod)
+    }
+
+    /// The methods the server answers from the control schema.
+    public enum ControlMethod: Sendable, Equatable {
+        case whoami, tenantCreate, tenantList, tenantGrant, tenantRevoke, tenantMembers
+    }
+
+    /// The documents the server renders (PDF, HTML, text).
+    public enum DocumentMethod: Sendable, Equatable {
+        case invoice, creditNote, invoiceBatch, statement
     }
 
     public let name: String

@@ -29,7 +29,7 @@ struct Housekeeping: Sendable {
                 totalSoFar.flatMap { total in
                     pool.run(on: eventLoop, tenant: tenant) { db in
                         let results = try db.pipeline([
-                            PostgresStatement("SELECT folio.enter(0, $1, 'owner', true, 'housekeeping')", [tenant]),
+                            TenantEntry.job("housekeeping", tenant: tenant).statement(on: db),
                             PostgresStatement("SELECT idempotency_purge()"),
                         ])
                         return total + (Int(results[1].scalar ?? "0") ?? 0)

@@ -32,9 +32,6 @@ final class Dispatcher: Sendable {
     }
 
     func dispatch(_ request: RPCRequest, caller: Caller, on eventLoop: EventLoop) -> Outcome {
-        if request.method == "system.ping", request.params.count == 0 {
-            return .now(request.id.map { RPCResponse.success(id: $0, rawResult: pingResult) })
-        }
         guard let spec = MethodCatalog.spec(request.method) else {
             return .now(respond(request, .failure(RPCError.methodNotFound(request.method))))
         }
@@ -46,13 +43,15 @@ final class Dispatcher: Sendable {
         }
         let work: EventLoopFuture<Reply>
         switch spec.implementation {
-        case .native:
-            work = administration.run(spec, request.params, caller: caller, on: eventLoop)
+        case .ping:
+            return .now(request.id.map { RPCResponse.success(id: $0, rawResult: pingResult) })
+        case .control(let method):
+            work = administration.run(method, spec, request.params, caller: caller, on: eventLoop)
         case .sql(let function):
             work = tenantCall(spec, function: function, request.params, caller: caller, on: eventLoop)
-        case .rendering:
+        case .document(let document):
             let (enter, arguments) = tenantEntry(spec, request.params, caller: caller)
-            work = documents.run(spec, enter, arguments, on: eventLoop)
+            work = documents.run(document, enter, arguments, on: eventLoop)
         }
         return .later(work.map { self.respond(request, .success($0)) }
             .recover { self.respond(request, .failure(self.errors.rpcError($0, method: spec.name))) })

@@ -11,10 +11,10 @@ struct DocumentRendering: Sendable {
     let pool: PostgresPool
 
     func run(
-        _ spec: MethodSpec, _ enter: TenantEntry, _ arguments: JSONObject, on eventLoop: EventLoop
+        _ method: MethodSpec.DocumentMethod, _ enter: TenantEntry, _ arguments: JSONObject, on eventLoop: EventLoop
     ) -> EventLoopFuture<Reply> {
-        switch spec.name {
-        case "report.statement_pdf":
+        switch method {
+        case .statement:
             return pool.run(on: eventLoop, tenant: enter.tenant) { db in
                 let row = try db.pipeline([
                     enter.statement(on: db),
@@ -25,7 +25,7 @@ struct DocumentRendering: Sendable {
                 return pdf(try DocumentRenderer.statementPDF(try parse(row[0]), tenant: try parse(row[1]),
                                                              branding: Branding(json: try parse(row[2]))))
             }
-        case "invoice.print_batch":
+        case .invoiceBatch:
             let ids = arguments["ids"]?.arrayValue ?? []
             return pool.run(on: eventLoop, tenant: enter.tenant) { db in
                 let fetched = try ids.map { id in
@@ -33,12 +33,12 @@ struct DocumentRendering: Sendable {
                 }
                 return pdf(try DocumentRenderer.pdf(fetched.map(\.document), branding: fetched.first?.branding ?? Branding()))
             }
-        default:
+        case .invoice, .creditNote:
             let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
             var withoutFormat = arguments
             withoutFormat["format"] = nil
             let reference = withoutFormat
-            let getter = spec.name == "credit_note.render" ? "credit_note_get" : "invoice_get"
+            let getter = method == .creditNote ? "credit_note_get" : "invoice_get"
             return pool.run(on: eventLoop, tenant: enter.tenant) { db in
                 let fetched = try fetch(db, enter, getter: getter, .object(reference))
                 let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)

@@ -55,17 +55,14 @@ struct OutboxSender: Sendable {
         }
     }
 
-    private func enter(_ tenant: String) -> PostgresStatement {
-        PostgresStatement("SELECT folio.enter(0, $1, 'owner', true, 'dispatch.sender')", [tenant])
-    }
-
     private static func interval(_ amount: TimeAmount) -> String {
         "\(max(amount.nanoseconds / 1_000_000, 0)) milliseconds"
     }
 
     private func deliver(_ db: PostgresConnection, tenant: String) throws -> Int {
+        let enter = TenantEntry.job("dispatch.sender", tenant: tenant).statement(on: db)
         let claimed = try db.pipeline([
-            enter(tenant),
+            enter,
             PostgresStatement("SELECT outbox_claim($1::int, $2::interval)::text",
                               [String(batchSize), Self.interval(lease)], prepareAs: "folio_outbox_claim"),
             PostgresStatement("SELECT branding_for_render()::text", prepareAs: "folio_branding_for_render"),
@@ -86,7 +83,7 @@ struct OutboxSender: Sendable {
             switch outcome {
             case .success(let messageID):
                 _ = try db.pipeline([
-                    enter(tenant),
+                    enter,
                     PostgresStatement("SELECT outbox_done($1::bigint, $2)::text", [String(id), "<\(messageID)>"],
                                       prepareAs: "folio_outbox_done"),
                 ])
@@ -95,7 +92,7 @@ struct OutboxSender: Sendable {
                     "tenant": "\(tenant)", "outbox_id": "\(id)", "message_id": "\(messageID)"])
             case .failure(let error):
                 _ = try db.pipeline([
-                    enter(tenant),
+                    enter,
                     PostgresStatement("SELECT outbox_failed($1::bigint, $2, $3::interval)::text",
                                       [String(id), "\(error)", Self.interval(backoffBase)], prepareAs: "folio_outbox_failed"),
                 ])

@@ -10,32 +10,34 @@ struct TenantAdministration: Sendable {
     let pool: PostgresPool
     let migrator: Migrator
 
-    func run(_ spec: MethodSpec, _ params: JSONObject, caller: Caller, on eventLoop: EventLoop) -> EventLoopFuture<Reply> {
+    func run(
+        _ method: MethodSpec.ControlMethod, _ spec: MethodSpec, _ params: JSONObject, caller: Caller, on eventLoop: EventLoop
+    ) -> EventLoopFuture<Reply> {
         let uid = String(caller.uid)
         let admin = caller.isAdmin ? "t" : "f"
         let tenant = params["tenant"]?.stringValue ?? ""
-        switch spec.name {
-        case "system.whoami":
+        switch method {
+        case .whoami:
             return pool.run(on: eventLoop) { db in
                 let memberships = try db.query(PostgresStatement(
                     "SELECT folio.memberships_of($1::bigint)::text", [uid], prepareAs: "folio_memberships_of")).scalar ?? "[]"
                 return .text(#"{"uid":\#(uid),"admin":\#(caller.isAdmin),"tenants":\#(memberships)}"#)
             }
-        case "tenant.list":
+        case .tenantList:
             return pool.run(on: eventLoop) { db in
                 let (limit, after) = try Self.page(params)
                 return .text(try db.query(PostgresStatement(
                     "SELECT folio.tenant_list($1::bigint, $2::boolean, $3::int, $4::bigint)::text",
                     [uid, admin, limit, after])).scalar ?? "{}")
             }
-        case "tenant.members":
+        case .tenantMembers:
             return pool.run(on: eventLoop) { db in
                 let (limit, after) = try Self.page(params)
                 return .text(try db.query(PostgresStatement(
                     "SELECT folio.tenant_members($1::bigint, $2::boolean, $3, $4::int, $5::bigint)::text",
                     [uid, admin, tenant, limit, after])).scalar ?? "{}")
             }
-        case "tenant.create":
+        case .tenantCreate:
             let name = params["name"]?.stringValue ?? ""
             let currency = params["currency"]?.stringValue ?? ""
             return idempotent(spec, params, tenant: tenant, on: eventLoop) { db in
@@ -47,7 +49,7 @@ struct TenantAdministration: Sendable {
                     throw RPCError.invalidParams("currency \(currency) is not an ISO 4217 code", field: "currency")
                 }
             }
-        case "tenant.grant":
+        case .tenantGrant:
             let member = params["uid"]?.int64Value.map(String.init) ?? ""
             let role = params["role"]?.stringValue ?? ""
             return idempotent(spec, params, tenant: tenant, on: eventLoop) { db in
@@ -55,15 +57,13 @@ struct TenantAdministration: Sendable {
                     "SELECT folio.grant_membership($1::bigint, $2::boolean, $3, $4::bigint, $5)::text",
                     [uid, admin, tenant, member, role])).scalar ?? "{}"
             }
-        case "tenant.revoke":
+        case .tenantRevoke:
             let member = params["uid"]?.int64Value.map(String.init) ?? ""
             return idempotent(spec, params, tenant: tenant, on: eventLoop) { db in
                 try db.query(PostgresStatement(
                     "SELECT folio.revoke_membership($1::bigint, $2::boolean, $3, $4::bigint)::text",
                     [uid, admin, tenant, member])).scalar ?? "{}"
             }
-        default:
-            return eventLoop.makeFailedFuture(RPCError.methodNotFound(spec.name))
         }
     }
 

@@ -12,6 +12,12 @@ struct TenantEntry: Sendable {
     let isAdmin: Bool
     let method: String
 
+    /// How a server job (housekeeping, the outbox sender, the scheduler) enters a tenant:
+    /// as uid 0 with admin rights and the owner's role, its name recorded as the method.
+    static func job(_ name: String, tenant: String) -> TenantEntry {
+        TenantEntry(uid: 0, tenant: tenant, role: .owner, isAdmin: true, method: name)
+    }
+
     /// The statement for the connection the request runs on.
     func statement(on db: PostgresConnection) -> PostgresStatement {
         PostgresStatement(
