@@ -34,9 +34,11 @@ let package = Package(
         ]),
         // Domain: money, the method catalog with roles and parameter rules.
         .target(name: "FolioDomain", dependencies: ["FolioWire"]),
-        // Server: socket listener, dispatcher, tenancy, migrations.
+        // E-mail: MIME messages and the sendmail-interface mailer. No server, no NIO.
+        .target(name: "FolioMail", dependencies: ["FolioWire"]),
+        // Server: socket listener, RPC dispatch, server methods, jobs, migrations.
         .target(name: "FolioServer", dependencies: [
-            "FolioWire", "FolioDomain", "FolioPostgres", "FolioRender", "CFolioSocket",
+            "FolioWire", "FolioDomain", "FolioPostgres", "FolioRender", "FolioMail", "CFolioSocket",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -72,6 +74,7 @@ let package = Package(
         .testTarget(name: "FolioWireTests", dependencies: ["FolioWire"]),
         .testTarget(name: "FolioDomainTests", dependencies: ["FolioDomain"]),
         .testTarget(name: "FolioRenderTests", dependencies: ["FolioRender", "FolioWire"]),
+        .testTarget(name: "FolioMailTests", dependencies: ["FolioMail"]),
         .testTarget(name: "FolioIntegrationTests", dependencies: [
             "FolioClient", "FolioWire", "FolioDomain", "FolioPostgres",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

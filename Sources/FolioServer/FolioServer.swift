@@ -1,3 +1,4 @@
+import FolioMail
 import FolioPostgres
 import FolioWire
 import Logging

@@ -5,30 +5,30 @@ import Darwin
 #endif
 
 /// Why the mailer did not accept a message.
-struct MailerError: Error, CustomStringConvertible, Sendable {
-    var description: String
+public struct MailerError: Error, CustomStringConvertible, Sendable {
+    public var description: String
 }
 
 /// Hands messages to the system's mailer through the sendmail interface: the configured
 /// command (default `/usr/sbin/sendmail -t -i`) gets the whole message on stdin; exit
 /// status 0 means accepted. Started with posix_spawn and reaped with waitpid (not
 /// Foundation's Process); blocking, so call it from a worker thread, never an event loop.
-struct Mailer: Sendable {
-    static let defaultCommand = "/usr/sbin/sendmail -t -i"
+public struct Mailer: Sendable {
+    public static let defaultCommand = "/usr/sbin/sendmail -t -i"
 
     /// The command split into words (double and single quotes group, backslash escapes).
-    let arguments: [String]
+    public let arguments: [String]
     /// Longest a delivery may take before the mailer is killed.
-    let timeoutSeconds: Int
+    public let timeoutSeconds: Int
 
-    init(command: String = Mailer.defaultCommand, timeoutSeconds: Int = 120) {
+    public init(command: String = Mailer.defaultCommand, timeoutSeconds: Int = 120) {
         self.arguments = Mailer.split(command)
         self.timeoutSeconds = timeoutSeconds
     }
 
     /// Runs the mailer with `message` on stdin; throws MailerError with its output when it
     /// does not exit 0.
-    func send(_ message: [UInt8]) throws {
+    public func send(_ message: [UInt8]) throws {
         guard let program = arguments.first else { throw MailerError(description: "no sendmail command configured") }
 
         // The mailer's stdout and stderr go to an unlinked temporary file, read back for
@@ -165,7 +165,7 @@ struct Mailer: Sendable {
     private static func errnoText() -> String { String(cString: strerror(errno)) }
 
     /// Splits a command line into words like a shell would for plain quoting.
-    static func split(_ command: String) -> [String] {
+    public static func split(_ command: String) -> [String] {
         var words: [String] = []
         var current = ""
         var inWord = false

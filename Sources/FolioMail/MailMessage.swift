@@ -9,42 +9,60 @@ import FolioWire
 /// MIME (RFC 2045-2049, 5322): multipart/mixed holding multipart/alternative
 /// (text/plain, text/html; UTF-8, quoted-printable) and each attachment in base64.
 /// Header text outside ASCII is written as RFC 2047 encoded words.
-struct MailMessage: Sendable {
-    struct Attachment: Sendable {
-        var filename: String
-        var contentType: String
-        var bytes: [UInt8]
+public struct MailMessage: Sendable {
+    public struct Attachment: Sendable {
+        public var filename: String
+        public var contentType: String
+        public var bytes: [UInt8]
+
+        public init(filename: String, contentType: String, bytes: [UInt8]) {
+            self.filename = filename
+            self.contentType = contentType
+            self.bytes = bytes
+        }
     }
 
     /// A display name (any Unicode) and an address.
-    struct Mailbox: Sendable, Equatable {
-        var name: String?
-        var address: String
+    public struct Mailbox: Sendable, Equatable {
+        public var name: String?
+        public var address: String
 
-        init(_ address: String, name: String? = nil) {
+        public init(_ address: String, name: String? = nil) {
             self.address = address
             self.name = name
         }
     }
 
-    var from: Mailbox
-    var to: [Mailbox]
-    var subject: String
-    var text: String
-    var html: String
-    var attachments: [Attachment] = []
+    public var from: Mailbox
+    public var to: [Mailbox]
+    public var subject: String
+    public var text: String
+    public var html: String
+    public var attachments: [Attachment] = []
     /// Without angle brackets, e.g. `3f2a...@folio.local`.
-    var messageID: String
+    public var messageID: String
     /// Seconds since the epoch.
-    var date: Int = Int(time(nil))
+    public var date: Int = Int(time(nil))
+
+    public init(from: Mailbox, to: [Mailbox], subject: String, text: String, html: String,
+                attachments: [Attachment] = [], messageID: String, date: Int = Int(time(nil))) {
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.attachments = attachments
+        self.messageID = messageID
+        self.date = date
+    }
 
     /// A new Message-ID local part (a random UUID) at `domain`.
-    static func newMessageID(domain: String) -> String {
+    public static func newMessageID(domain: String) -> String {
         "\(randomUUID())@\(domain)"
     }
 
     /// The whole message with CRLF line endings, ready for `sendmail -t -i`.
-    func render() -> [UInt8] {
+    public func render() -> [UInt8] {
         let mixed = Self.boundary("mixed")
         let alternative = Self.boundary("alt")
         var out = ""
@@ -104,13 +122,14 @@ struct MailMessage: Sendable {
         return "\(encodedWords(name)) <\(m.address)>"
     }
 
-    /// `Name: value`, folded before encoded words so lines stay under 78 characters.
+    /// `Name: value`, folded before words so lines stay within 78 characters (the first
+    /// word stays on the name's line; encoded words are short enough to fit there).
     static func header(_ name: String, _ value: String) -> String {
         let words = value.split(separator: " ", omittingEmptySubsequences: false)
         var lines: [String] = []
         var current = name + ":"
         for word in words {
-            if current.utf8.count + 1 + word.utf8.count > 76 && current != name + ":" {
+            if current.utf8.count + 1 + word.utf8.count > 78 && current != name + ":" {
                 lines.append(current)
                 current = " " + word
             } else {
@@ -122,17 +141,18 @@ struct MailMessage: Sendable {
     }
 
     /// The text unchanged when it is printable ASCII, else RFC 2047 `=?UTF-8?B?...?=` words
-    /// (each at most 75 characters, split on character boundaries), separated by spaces.
+    /// (each at most 68 characters, split on character boundaries), separated by spaces.
     static func encodedWords(_ text: String) -> String {
         if text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && !text.contains("=?") {
             return text
         }
-        // 75 - len("=?UTF-8?B?" + "?=") = 63 base64 characters = at most 45 bytes.
+        // 42 bytes = 56 base64 characters = 68-character words: after "Subject: " a line
+        // stays within 78 (RFC 2047 allows up to 75).
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45 && !chunk.isEmpty {
+            if chunk.count + bytes.count > 42 && !chunk.isEmpty {
                 words.append("=?UTF-8?B?\(Base64.encode(chunk))?=")
                 chunk = []
             }
@@ -205,21 +225,6 @@ struct MailMessage: Sendable {
 
     static func boundary(_ tag: String) -> String {
         "=_folio_\(tag)_" + randomUUID().replacingAll("-", with: "")
-    }
-
-    /// Minimal HTML escaping for text placed in the HTML body.
-    static func escapeHTML(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }
 

@@ -1,3 +1,4 @@
+import FolioMail
 import FolioPostgres
 import FolioRender
 import FolioWire
@@ -103,51 +104,23 @@ struct OutboxSender: Sendable {
         return sent
     }
 
-    /// The MIME message for one claimed row: a short cover note (text and HTML) and the
+    /// The MIME message for one claimed row: the cover letter (text and HTML) and the
     /// invoice as `<number>.pdf`.
     func buildMessage(_ row: JSON, branding: Branding) throws -> MailMessage {
         let invoice = row["invoice"] ?? .null
         let tenant = row["tenant"] ?? .null
         let customer = row["customer"]
-        let document = InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer)
-        let pdf = try DocumentRenderer.render(document, as: .pdf, branding: branding).bytes
-
-        let number = invoice["number"]?.stringValue ?? "invoice"
-        let tenantName = tenant["legal_name"]?.stringValue ?? tenant["name"]?.stringValue ?? "Folio"
+        let pdf = try DocumentRenderer.render(InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer),
+                                              as: .pdf, branding: branding).bytes
+        let letter = try CoverLetter(invoice: invoice, tenant: tenant, customer: customer,
+                                     reminder: row["kind"]?.stringValue == "reminder", subject: row["subject"]?.stringValue)
         let fromAddress = tenant["email"]?.stringValue ?? defaultFrom
         let domain = fromAddress.split(separator: "@").last.map(String.init) ?? "folio.local"
-        let recipient = row["recipient"]?.stringValue ?? ""
-        let subject = row["subject"]?.stringValue ?? "Invoice \(number) from \(tenantName)"
-        let isReminder = row["kind"]?.stringValue == "reminder"
-        let currency = invoice["currency"]?.stringValue ?? ""
-        let greetingName = customer?["name"]?.stringValue ?? invoice["customer_name"]?.stringValue
-
-        var facts: [(String, String)] = [("Invoice", number)]
-        if let date = invoice["issue_date"]?.stringValue { facts.append(("Issue date", date)) }
-        if let date = invoice["due_date"]?.stringValue { facts.append(("Due date", date)) }
-        if let total = invoice["total"]?.stringValue { facts.append(("Total", "\(total) \(currency)")) }
-        if let balance = invoice["balance_due"]?.stringValue { facts.append(("Balance due", "\(balance) \(currency)")) }
-
-        let opening = isReminder
-            ? "This is a friendly reminder that invoice \(number) is still open."
-            : "Please find attached invoice \(number)."
-        var text = "Dear \(greetingName ?? "customer"),\n\n\(opening)\n\n"
-        for (label, value) in facts { text += "\(label): \(value)\n" }
-        text += "\nThe invoice is attached as \(number).pdf.\n\nKind regards,\n\(tenantName)\n"
-
-        var html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>\(MailMessage.escapeHTML(subject))</title></head>\n<body>\n"
-        html += "<p>Dear \(MailMessage.escapeHTML(greetingName ?? "customer")),</p>\n<p>\(MailMessage.escapeHTML(opening))</p>\n<table>\n"
-        for (label, value) in facts {
-            html += "<tr><th align=\"left\">\(MailMessage.escapeHTML(label))</th><td>\(MailMessage.escapeHTML(value))</td></tr>\n"
-        }
-        html += "</table>\n<p>The invoice is attached as \(MailMessage.escapeHTML(number)).pdf.</p>\n"
-        html += "<p>Kind regards,<br>\n\(MailMessage.escapeHTML(tenantName))</p>\n</body></html>\n"
-
         return MailMessage(
-            from: .init(fromAddress, name: tenantName),
-            to: [.init(recipient, name: nil)],
-            subject: subject, text: text, html: html,
-            attachments: [.init(filename: "\(number).pdf", contentType: "application/pdf", bytes: pdf)],
+            from: .init(fromAddress, name: tenant["legal_name"]?.stringValue ?? tenant["name"]?.stringValue ?? "Folio"),
+            to: [.init(row["recipient"]?.stringValue ?? "", name: nil)],
+            subject: letter.subject, text: letter.text, html: letter.html,
+            attachments: [.init(filename: letter.attachmentName, contentType: "application/pdf", bytes: pdf)],
             messageID: MailMessage.newMessageID(domain: domain))
     }
 }

@@ -1,0 +1,59 @@
+import FolioWire
+import Mustache
+
+/// The note an e-mailed invoice travels with: greeting, what is attached, the invoice's
+/// key facts and the seller's name, as plain text and as an HTML alternative (built from
+/// a Mustache template, so every value is escaped).
+public struct CoverLetter: Sendable {
+    public let subject: String
+    public let text: String
+    public let html: String
+    /// The attached PDF's file name, `<number>.pdf`.
+    public let attachmentName: String
+
+    private static let template = Result {
+        try MustacheTemplate(string: """
+            <!DOCTYPE html>
+            <html><head><meta charset="utf-8"><title>{{subject}}</title></head>
+            <body>
+            <p>Dear {{greeting}},</p>
+            <p>{{opening}}</p>
+            <table>
+            {{#facts}}<tr><th align="left">{{label}}</th><td>{{value}}</td></tr>
+            {{/facts}}</table>
+            <p>The invoice is attached as {{attachment}}.</p>
+            <p>Kind regards,<br>
+            {{seller}}</p>
+            </body></html>
+
+            """)
+    }
+
+    /// `subject` overrides the default "Invoice N from Seller"; a reminder opens with
+    /// a reminder sentence instead of "please find attached".
+    public init(invoice: JSON, tenant: JSON, customer: JSON?, reminder: Bool, subject: String? = nil) throws {
+        let number = invoice["number"]?.stringValue ?? "invoice"
+        let seller = tenant["legal_name"]?.stringValue ?? tenant["name"]?.stringValue ?? "Folio"
+        let currency = invoice["currency"]?.stringValue ?? ""
+        let greeting = customer?["name"]?.stringValue ?? invoice["customer_name"]?.stringValue ?? "customer"
+        var facts: [(String, String)] = [("Invoice", number)]
+        if let date = invoice["issue_date"]?.stringValue { facts.append(("Issue date", date)) }
+        if let date = invoice["due_date"]?.stringValue { facts.append(("Due date", date)) }
+        if let total = invoice["total"]?.stringValue { facts.append(("Total", "\(total) \(currency)")) }
+        if let balance = invoice["balance_due"]?.stringValue { facts.append(("Balance due", "\(balance) \(currency)")) }
+        let opening = reminder
+            ? "This is a friendly reminder that invoice \(number) is still open."
+            : "Please find attached invoice \(number)."
+
+        self.subject = subject ?? "Invoice \(number) from \(seller)"
+        self.attachmentName = "\(number).pdf"
+        var text = "Dear \(greeting),\n\n\(opening)\n\n"
+        for (label, value) in facts { text += "\(label): \(value)\n" }
+        text += "\nThe invoice is attached as \(attachmentName).\n\nKind regards,\n\(seller)\n"
+        self.text = text
+        self.html = try Self.template.get().render([
+            "subject": self.subject, "greeting": greeting, "opening": opening, "attachment": attachmentName,
+            "seller": seller, "facts": facts.map { ["label": $0.0, "value": $0.1] as [String: Any] },
+        ] as [String: Any])
+    }
+}
