@@ -73,10 +73,18 @@ let package = Package(
 
         .testTarget(name: "FolioWireTests", dependencies: ["FolioWire"]),
         .testTarget(name: "FolioDomainTests", dependencies: ["FolioDomain"]),
-        .testTarget(name: "FolioRenderTests", dependencies: ["FolioRender", "FolioWire"]),
+        // Helpers shared by the test targets (reading PDFs back with poppler-utils).
+        .target(name: "FolioTestSupport", path: "Tests/Support"),
+        .testTarget(name: "FolioRenderTests", dependencies: ["FolioRender", "FolioWire", "FolioTestSupport"]),
         .testTarget(name: "FolioMailTests", dependencies: ["FolioMail"]),
+        .testTarget(name: "FolioServerTests", dependencies: [
+            "FolioServer", "FolioPostgres", "FolioWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "FolioIntegrationTests", dependencies: [
-            "FolioClient", "FolioWire", "FolioDomain", "FolioPostgres",
+            "FolioClient", "FolioWire", "FolioDomain", "FolioPostgres", "FolioTestSupport",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
     ]

@@ -1,4 +1,5 @@
 import FolioClient
+import FolioTestSupport
 import FolioWire
 import Foundation
 import Testing
@@ -90,7 +91,7 @@ import Testing
         #expect(mail["text"]?.stringValue?.contains(number) == true)
         #expect(mail["text"]?.stringValue?.contains("Müller GmbH") == true)
         #expect(mail["html"]?.stringValue?.contains(number) == true)
-        let pdfText = try ProcessRunner.run("/usr/bin/pdftotext", ["-layout", pdfPath, "-"]).stdout
+        let pdfText = try Poppler.text(ofFile: pdfPath)
         #expect(pdfText.contains(number))
         #expect(pdfText.contains("Design work"))
 
@@ -126,7 +127,7 @@ import Testing
         #expect(smtp.envelopeRecipients(all[1]) == ["other@example.test"])
         let retried = try smtp.parse(all[1], attachmentPath: pdfPath)
         #expect(retried["subject"]?.stringValue == "Invoice \(secondNumber) from Zoë's Atelier Łódź")
-        #expect(try ProcessRunner.run("/usr/bin/pdftotext", [pdfPath, "-"]).stdout.contains(secondNumber))
+        #expect(try Poppler.text(ofFile: pdfPath).contains(secondNumber))
         #expect(try eventually { try outboxEntry(inv, invoice: second.id)?["status"] == "sent" })
         let done = try #require(try outboxEntry(inv, invoice: second.id))
         let log = done["attempts_log"]?.arrayValue ?? []

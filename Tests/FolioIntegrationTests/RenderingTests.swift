@@ -1,4 +1,5 @@
 import FolioClient
+import FolioTestSupport
 import FolioWire
 import Foundation
 import Testing
@@ -9,10 +10,7 @@ import Testing
 
     private func pdfText(_ result: JSON) throws -> String {
         #expect(result["content_type"] == "application/pdf")
-        let data = Data(base64Encoded: result["data_base64"]?.stringValue ?? "") ?? Data()
-        let path = TestEnvironment.scratchDirectory() + "/doc.pdf"
-        try data.write(to: URL(fileURLWithPath: path))
-        return try ProcessRunner.run("/usr/bin/pdftotext", ["-layout", path, "-"]).stdout
+        return try Poppler.text(Array(Data(base64Encoded: result["data_base64"]?.stringValue ?? "") ?? Data()))
     }
 
     @Test func invoiceAndCreditNoteRenderAsPDFHTMLAndText() throws {
@@ -55,7 +53,7 @@ import Testing
         let cli = CLI(socketPath: server.socketPath)
         let result = try cli.run(["--tenant", inv.tenant, "invoice", "pdf", String(id), "-o", path])
         #expect(result.status == 0, "\(result.stderr)")
-        let text = try ProcessRunner.run("/usr/bin/pdftotext", ["-layout", path, "-"]).stdout
+        let text = try Poppler.text(ofFile: path)
         #expect(text.contains("INV-000001"))
         #expect(text.contains("14.50"))
         let batch = try cli.run(["--tenant", inv.tenant, "invoice", "print-batch", String(id), "-o", path + ".batch", "--mark-sent"])

@@ -1,4 +1,5 @@
 import FolioRender
+import FolioTestSupport
 import FolioWire
 import Testing
 

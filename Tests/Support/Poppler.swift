@@ -1,11 +1,12 @@
 import Foundation
 
-/// Reads PDFs back with poppler-utils (`pdftotext`, `pdfinfo`).
-enum Poppler {
-    struct Failure: Error, CustomStringConvertible { var description: String }
+/// Reads PDFs back with poppler-utils (`pdftotext`, `pdfinfo`, `pdffonts`): the one
+/// helper every test target uses to check what a PDF says.
+public enum Poppler {
+    public struct Failure: Error, CustomStringConvertible { public var description: String }
 
     /// The text of the PDF (or of pages `first...last`), laid out like the page.
-    static func text(_ pdf: [UInt8], first: Int? = nil, last: Int? = nil) throws -> String {
+    public static func text(_ pdf: [UInt8], first: Int? = nil, last: Int? = nil) throws -> String {
         var args = ["-layout"]
         if let first { args += ["-f", String(first)] }
         if let last { args += ["-l", String(last)] }
@@ -13,13 +14,13 @@ enum Poppler {
     }
 
     /// The text of each page (pdftotext separates pages with form feeds).
-    static func pages(_ pdf: [UInt8]) throws -> [String] {
+    public static func pages(_ pdf: [UInt8]) throws -> [String] {
         var pages = try text(pdf).components(separatedBy: "\u{0C}")
         if pages.last?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == true { pages.removeLast() }
         return pages
     }
 
-    static func pageCount(_ pdf: [UInt8]) throws -> Int {
+    public static func pageCount(_ pdf: [UInt8]) throws -> Int {
         let info = try withFile(pdf) { path in try run("pdfinfo", [path]) }
         for line in info.split(separator: "\n") where line.hasPrefix("Pages:") {
             if let n = Int(line.dropFirst("Pages:".count).trimmingCharacters(in: .whitespaces)) { return n }
@@ -28,8 +29,13 @@ enum Poppler {
     }
 
     /// The fonts pdffonts lists.
-    static func fonts(_ pdf: [UInt8]) throws -> String {
+    public static func fonts(_ pdf: [UInt8]) throws -> String {
         try withFile(pdf) { path in try run("pdffonts", [path]) }
+    }
+
+    /// The text of a PDF file, laid out like the page.
+    public static func text(ofFile path: String) throws -> String {
+        try run("pdftotext", ["-layout", path, "-"])
     }
 
     private static func withFile<T>(_ bytes: [UInt8], _ body: (String) throws -> T) throws -> T {
