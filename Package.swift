@@ -47,9 +47,12 @@ let package = Package(
         // C: Cairo and Pango (PDF rendering), Debian's libpango1.0-dev and libcairo2-dev.
         .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo",
                        providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
+        // Text for people, shared by the documents and the client: display widths, JSON values
+        // and postal addresses as text.
+        .target(name: "FolioText", dependencies: ["FolioWire"]),
         // Documents: invoices and credit notes as PDF, HTML and plain text. No NIO, no server.
         .target(name: "FolioRender", dependencies: [
-            "FolioWire", "CPangoCairo",
+            "FolioWire", "FolioText", "CPangoCairo",
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
         // Client library: blocking socket client used by `folio`, benchmarks and tests.
@@ -59,10 +62,13 @@ let package = Package(
             "FolioServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "folio", dependencies: [
-            "FolioClient", "FolioWire",
+        // The command-line client: commands, input parsing and output tables, as a library
+        // so that its parsers and presentation are unit-tested; `folio` only runs it.
+        .target(name: "FolioCLI", dependencies: [
+            "FolioClient", "FolioWire", "FolioDomain", "FolioText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "folio", dependencies: ["FolioCLI"]),
 
         // Load generator for the README's speed figures.
         .executableTarget(name: "folio-bench", dependencies: [
@@ -77,6 +83,7 @@ let package = Package(
         .target(name: "FolioTestSupport", path: "Tests/Support"),
         .testTarget(name: "FolioRenderTests", dependencies: ["FolioRender", "FolioWire", "FolioTestSupport"]),
         .testTarget(name: "FolioMailTests", dependencies: ["FolioMail"]),
+        .testTarget(name: "FolioCLITests", dependencies: ["FolioCLI", "FolioWire", "FolioText"]),
         .testTarget(name: "FolioServerTests", dependencies: [
             "FolioServer", "FolioPostgres", "FolioWire",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import FolioText
 import FolioWire
 
 /// One row of the lines table. Money and quantities stay the exact strings of the results.

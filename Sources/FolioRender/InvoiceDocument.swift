@@ -1,3 +1,4 @@
+import FolioText
 import FolioWire
 
 /// Everything a document shows, taken from the JSON results the server already produces.

@@ -1,3 +1,4 @@
+import FolioText
 import FolioWire
 
 /// The seller (tenant) or the buyer (customer) as a document shows them.

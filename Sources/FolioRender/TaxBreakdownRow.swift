@@ -1,3 +1,4 @@
+import FolioText
 import FolioWire
 
 /// The tax of one rate, from `tax_breakdown`.

@@ -1,3 +1,4 @@
+import FolioText
 /// An invoice or credit note as aligned plain text for terminals (80 columns).
 enum TextRenderer {
     static let width = 80

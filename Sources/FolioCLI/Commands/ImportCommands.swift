@@ -1,3 +1,4 @@
+import FolioText
 import ArgumentParser
 import FolioWire
 

@@ -1,3 +1,4 @@
+import FolioText
 import FolioWire
 
 /// "key: value" lines, values aligned in one column; continuation lines of a

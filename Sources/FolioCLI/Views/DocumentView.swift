@@ -1,3 +1,4 @@
+import FolioText
 import FolioWire
 
 /// The human form of an invoice or a credit note: a header block, the lines table,

@@ -1,3 +1,4 @@
+import FolioText
 import FolioWire
 
 /// The human and CSV forms of a report. A report is an object: its scalar members are

@@ -15,13 +15,25 @@ public struct PostalAddress: Sendable, Equatable {
             return
         }
         var lines: [String] = []
-        for key in ["line1", "line2"] { if let v = json[key].displayText { lines.append(v) } }
-        let cityLine = [json["postal_code"].displayText, json["city"].displayText].compactMap { $0 }.joined(separator: " ")
+        func part(_ key: String) -> String? { json[key]?.scalarText }
+        for key in ["line1", "line2"] { if let v = part(key) { lines.append(v) } }
+        let cityLine = [part("postal_code"), part("city")].compactMap { $0 }.joined(separator: " ")
         if !cityLine.isEmpty { lines.append(cityLine) }
-        if let region = json["region"].displayText { lines.append(region) }
-        if let country = json["country"].displayText { lines.append(country) }
+        if let region = part("region") { lines.append(region) }
+        if let country = part("country") { lines.append(country) }
         self.lines = lines
     }
 
     public var isEmpty: Bool { lines.isEmpty }
+}
+
+extension JSON {
+    /// A string or number as text; nil for anything else and for empty strings.
+    fileprivate var scalarText: String? {
+        switch self {
+        case .string(let s): s.isEmpty ? nil : s
+        case .number(let n): n
+        default: nil
+        }
+    }
 }

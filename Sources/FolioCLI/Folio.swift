@@ -2,9 +2,8 @@ import ArgumentParser
 
 /// `folio`, the command-line client of `foliod`. Every RPC method is reachable, the
 /// common ones through dedicated commands and all of them through `folio call`.
-@main
-struct Folio: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Folio: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "folio",
         abstract: "Command-line client of the Folio invoicing server.",
         discussion: """
@@ -23,8 +22,10 @@ struct Folio: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    public init() {}
+
     /// Runs the command line and maps every failure to its message and exit status.
-    static func main() {
+    public static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,5 +1,8 @@
-/// A plain-text table: a heading row, aligned columns two spaces apart, and optional
-/// footer rows (totals) set off by a rule under the columns that have one.
+import FolioText
+
+/// A plain-text table: a heading row, aligned columns two spaces apart (measured in
+/// terminal columns, so wide CJK text aligns), and optional footer rows (totals) set off
+/// by a rule under the columns that have one.
 struct TextTable {
     /// Where a cell's text sits within its column.
     enum Alignment {
@@ -22,7 +25,7 @@ struct TextTable {
         let foot = footer.map(cleaned)
         let titles = columns.map(\.title)
         let widths = columns.indices.map { i in
-            ([titles] + body + foot).map { i < $0.count ? $0[i].count : 0 }.max() ?? 0
+            ([titles] + body + foot).map { i < $0.count ? TerminalWidth.of($0[i]) : 0 }.max() ?? 0
         }
         var lines = [line(titles, widths)] + body.map { line($0, widths) }
         if !foot.isEmpty {
@@ -40,8 +43,7 @@ struct TextTable {
     private func line(_ cells: [String], _ widths: [Int]) -> String {
         let padded = columns.indices.map { i -> String in
             let cell = i < cells.count ? cells[i] : ""
-            let fill = String(repeating: " ", count: widths[i] - cell.count)
-            return columns[i].alignment == .right ? fill + cell : cell + fill
+            return TerminalWidth.pad(cell, to: widths[i], right: columns[i].alignment == .right)
         }
         return String(padded.joined(separator: "  ").reversed().drop { $0 == " " }.reversed())
     }

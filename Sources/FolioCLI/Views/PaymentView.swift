@@ -1,3 +1,4 @@
+import FolioText
 import FolioWire
 
 /// The human form of a payment: a header block, its allocations to invoices, its

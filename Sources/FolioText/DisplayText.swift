@@ -5,7 +5,7 @@ extension JSON {
     /// is never reformatted), null as nothing, booleans as yes/no, a postal address as
     /// "line1, line2, postal_code city, region, country", other arrays and objects as
     /// their non-empty values joined by ", ".
-    var displayText: String {
+    public var displayText: String {
         switch self {
         case .null: ""
         case .bool(let value): value ? "yes" : "no"
@@ -24,9 +24,7 @@ extension JSON {
     }
 
     private static func address(_ object: JSONObject) -> String {
-        func part(_ key: String) -> String { object[key]?.displayText ?? "" }
-        let place = [part("postal_code"), part("city")].filter { !$0.isEmpty }.joined(separator: " ")
-        return joined([part("line1"), part("line2"), place, part("region"), part("country")])
+        PostalAddress(.object(object)).lines.joined(separator: ", ")
     }
 
     private static func joined(_ texts: [String]) -> String {
@@ -36,8 +34,17 @@ extension JSON {
 
 extension JSON {
     /// A member's display text for a "key: value" header, "-" when it is absent or empty.
-    func shown(_ key: String) -> String {
+    public func shown(_ key: String) -> String {
         let value = self[key]?.displayText ?? ""
         return value.isEmpty ? "-" : value
+    }
+}
+
+extension Optional where Wrapped == JSON {
+    /// The display text of a member that may be missing: `nil` when it is missing or
+    /// its text is empty (for documents, which leave such a field out).
+    public var displayText: String? {
+        guard let text = self?.displayText, !text.isEmpty else { return nil }
+        return text
     }
 }

@@ -1,3 +1,5 @@
+import FolioDomain
+import FolioText
 import FolioWire
 
 /// How a list of objects is shown: one row per object and, when some columns hold
@@ -81,23 +83,31 @@ struct ListView: Sendable {
         guard rows.count > 1, !moneyColumns.isEmpty else { return [] }
         let currencyColumn = columns.firstIndex { $0.role == .currency }
         var currencies: [String] = []
-        var sums: [String: [Int: DecimalSum]] = [:]
+        var cells: [String: [Int: [String]]] = [:]
         for row in rows {
             let currency = currencyColumn.map { row[$0] } ?? ""
-            if sums[currency] == nil {
+            if cells[currency] == nil {
                 currencies.append(currency)
-                sums[currency] = [:]
+                cells[currency] = [:]
             }
             for i in moneyColumns where !row[i].isEmpty {
-                sums[currency, default: [:]][i, default: DecimalSum()].add(row[i])
+                cells[currency, default: [:]][i, default: []].append(row[i])
             }
         }
         return currencies.map { currency in
             columns.indices.map { i in
                 if i == currencyColumn { return currency }
                 if i == labelColumn { return "TOTAL" }
-                return sums[currency]?[i]?.text ?? ""
+                return cells[currency]?[i].flatMap(Self.exactSum)?.description ?? ""
             }
+        }
+    }
+
+    /// The exact sum of decimal texts (the server's money values), with the most decimals
+    /// of any term; nil when a text is not a plain decimal.
+    static func exactSum(_ texts: [String]) -> ExactDecimal? {
+        texts.reduce(ExactDecimal.zero as ExactDecimal?) { sum, text in
+            sum.flatMap { sum in ExactDecimal(text).map { sum + $0 } }
         }
     }
 }

@@ -1,13 +1,14 @@
-/// Widths of text in a monospace terminal, per grapheme cluster: East Asian wide and
+/// Widths of text in a monospace terminal or fixed-pitch layout (the CLI's tables, text
+/// documents), per grapheme cluster: East Asian wide and
 /// fullwidth characters (and emoji) take two columns, everything else one.
-enum TerminalWidth {
-    static func of(_ character: Character) -> Int {
+public enum TerminalWidth {
+    public static func of(_ character: Character) -> Int {
         guard let scalar = character.unicodeScalars.first else { return 0 }
         if character.unicodeScalars.contains(where: { $0.properties.isEmojiPresentation }) { return 2 }
         return isWide(scalar.value) ? 2 : 1
     }
 
-    static func of(_ string: some StringProtocol) -> Int {
+    public static func of(_ string: some StringProtocol) -> Int {
         string.reduce(0) { $0 + of($1) }
     }
 
@@ -23,14 +24,14 @@ enum TerminalWidth {
     }
 
     /// `string` padded with spaces to `width` columns, on the left for `.right`.
-    static func pad(_ string: String, to width: Int, right: Bool = false) -> String {
+    public static func pad(_ string: String, to width: Int, right: Bool = false) -> String {
         let fill = String(repeating: " ", count: max(0, width - of(string)))
         return right ? fill + string : string + fill
     }
 
     /// Breaks `string` into lines of at most `width` columns, at spaces where possible and
     /// inside words that are longer than a line.
-    static func wrap(_ string: String, width: Int) -> [String] {
+    public static func wrap(_ string: String, width: Int) -> [String] {
         var lines: [String] = []
         for paragraph in string.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = ""

@@ -1,0 +1,3 @@
+import FolioCLI
+
+Folio.main()
