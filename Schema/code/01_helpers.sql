@@ -145,6 +145,15 @@ CREATE OR REPLACE FUNCTION like_pattern(s text) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN '%' || regexp_replace(s, '([\\%_])', '\\\1', 'g') || '%';
 
+-- A list page from up to lim + 1 item objects in cursor order, each with its
+-- "id": {items: the first lim, next_cursor: the last item's id when there are
+-- more, else null}. Every list selects lim + 1 rows and ends with this.
+CREATE OR REPLACE FUNCTION page_of(rows jsonb, lim int) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN jsonb_array_length(rows) > lim
+            THEN jsonb_build_object('items', rows - lim, 'next_cursor', rows->(lim - 1)->>'id')
+            ELSE jsonb_build_object('items', rows, 'next_cursor', NULL) END;
+
 -- Checks an optional text value: NULL passes; longer than maxlen (or blank when
 -- not allow_blank) is FL602 on `field`.
 CREATE OR REPLACE FUNCTION check_text(v text, field text, maxlen int, allow_blank boolean DEFAULT true) RETURNS text

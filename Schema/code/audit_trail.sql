@@ -36,7 +36,6 @@ DECLARE
     tz text := (SELECT s.timezone FROM settings s);
     q text := 'SELECT a FROM audit_log a WHERE true';
     res jsonb;
-    nxt text;
 BEGIN
     IF c IS NOT NULL AND c !~ '^[0-9]{1,18}$' THEN
         PERFORM fail('FL602', 'cursor is not a cursor returned by this list', 'cursor');
@@ -54,13 +53,12 @@ BEGIN
         SELECT coalesce(jsonb_agg(jsonb_build_object('id', (r.a).id, 'at', ts_text((r.a).at), 'uid', (r.a).uid,
                                                      'method', (r.a).method, 'entity', (r.a).entity,
                                                      'entity_id', (r.a).entity_id, 'change', (r.a).change)
-                                  ORDER BY (r.a).id DESC) FILTER (WHERE r.n <= $7), '[]'),
-               CASE WHEN count(*) > $7 THEN min((r.a).id) FILTER (WHERE r.n <= $7)::text END
-          FROM (SELECT x.a, row_number() OVER (ORDER BY (x.a).id DESC) AS n FROM (%s) x) r $q$, q)
-       INTO res, nxt
+                                  ORDER BY (r.a).id DESC), '[]')
+          FROM (%s) r $q$, q)
+       INTO res
       USING c::bigint, p->>'entity', (p->>'entity_id')::bigint,
             ((p->>'from')::date)::timestamp AT TIME ZONE tz, ((p->>'to')::date + 1)::timestamp AT TIME ZONE tz,
-            lim + 1, lim;
-    RETURN jsonb_build_object('items', res, 'next_cursor', nxt);
+            lim + 1;
+    RETURN page_of(res, lim);
 END
 $$;

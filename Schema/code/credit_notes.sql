@@ -293,16 +293,10 @@ DECLARE
     after bigint := page_after(p);
     inv bigint := (p->>'invoice_id')::bigint;
     cus bigint := (p->>'customer_id')::bigint;
-    res jsonb;
-    nxt text;
 BEGIN
-    SELECT coalesce(jsonb_agg(credit_note_json(r.n, NULL) ORDER BY (r.n).id) FILTER (WHERE r.k <= lim), '[]'),
-           CASE WHEN count(*) > lim THEN max((r.n).id) FILTER (WHERE r.k <= lim)::text END
-      INTO res, nxt
-      FROM (SELECT n, row_number() OVER (ORDER BY n.id) AS k
-              FROM credit_notes n
-             WHERE n.id > after AND (inv IS NULL OR n.invoice_id = inv) AND (cus IS NULL OR n.customer_id = cus)
-             ORDER BY n.id LIMIT lim + 1) r;
-    RETURN jsonb_build_object('items', res, 'next_cursor', nxt);
+    RETURN page_of((SELECT coalesce(jsonb_agg(credit_note_json(n, NULL) ORDER BY n.id), '[]')
+                      FROM (SELECT * FROM credit_notes n
+                             WHERE n.id > after AND (inv IS NULL OR n.invoice_id = inv) AND (cus IS NULL OR n.customer_id = cus)
+                             ORDER BY n.id LIMIT lim + 1) n), lim);
 END
 $$;

@@ -85,19 +85,12 @@ DECLARE
     after bigint := page_after(p);
     pat text := CASE WHEN p->>'search' IS NOT NULL AND p->>'search' <> '' THEN like_pattern(p->>'search') END;
     arch boolean := coalesce((p->>'include_archived')::boolean, false);
-    res jsonb;
-    nxt text;
 BEGIN
-    SELECT coalesce(jsonb_agg(customer_json(r.c) ORDER BY r.k) FILTER (WHERE r.k <= lim), '[]'),
-           CASE WHEN count(*) > lim THEN max((r.c).id) FILTER (WHERE r.k <= lim)::text END
-      INTO res, nxt
-      FROM (SELECT c, row_number() OVER (ORDER BY c.id) AS k
-              FROM customers c
-             WHERE c.id > after
-               AND (arch OR NOT c.archived)
-               AND (pat IS NULL OR c.name ILIKE pat OR c.email ILIKE pat)
-             ORDER BY c.id LIMIT lim + 1) r;
-    RETURN jsonb_build_object('items', res, 'next_cursor', nxt);
+    RETURN page_of((SELECT coalesce(jsonb_agg(customer_json(c) ORDER BY c.id), '[]')
+                      FROM (SELECT * FROM customers c
+                             WHERE c.id > after AND (arch OR NOT c.archived)
+                               AND (pat IS NULL OR c.name ILIKE pat OR c.email ILIKE pat)
+                             ORDER BY c.id LIMIT lim + 1) c), lim);
 END
 $$;
 

@@ -6,7 +6,6 @@ DECLARE
     lim int := page_limit(p);
     q text := 'SELECT d FROM discrepancies d WHERE d.id > $1';
     res jsonb;
-    nxt text;
 BEGIN
     IF p->>'status' IS NOT NULL THEN
         IF p->>'status' NOT IN ('open', 'resolved') THEN
@@ -25,14 +24,12 @@ BEGIN
     END IF;
     q := q || ' ORDER BY d.id LIMIT $6';
     EXECUTE format($q$
-        SELECT coalesce(jsonb_agg(discrepancy_json(r.d, i.number) ORDER BY (r.d).id) FILTER (WHERE r.n <= $7), '[]'),
-               CASE WHEN count(*) > $7 THEN max((r.d).id) FILTER (WHERE r.n <= $7)::text END
-          FROM (SELECT x.d, row_number() OVER (ORDER BY (x.d).id) AS n FROM (%s) x) r
-          LEFT JOIN invoices i ON i.id = (r.d).invoice_id $q$, q)
-       INTO res, nxt
+        SELECT coalesce(jsonb_agg(discrepancy_json(r.d, i.number) ORDER BY (r.d).id), '[]')
+          FROM (%s) r LEFT JOIN invoices i ON i.id = (r.d).invoice_id $q$, q)
+       INTO res
       USING page_after(p), p->>'status', (p->>'customer_id')::bigint, (p->>'payment_id')::bigint, p->>'kind',
-            lim + 1, lim;
-    RETURN jsonb_build_object('items', res, 'next_cursor', nxt);
+            lim + 1;
+    RETURN page_of(res, lim);
 END
 $$;
 

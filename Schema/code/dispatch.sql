@@ -76,24 +76,18 @@ $$;
 CREATE OR REPLACE FUNCTION dispatch_list(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    n int := page_limit(p);
-    p_after bigint := page_after(p);
+    lim int := page_limit(p);
+    after bigint := page_after(p);
     st text := p->>'status';
     inv bigint := (p->>'invoice_id')::bigint;
-    items jsonb;
-    last_id bigint;
-    cnt int;
 BEGIN
     IF st IS NOT NULL AND st NOT IN ('queued', 'sent', 'failed') THEN
         PERFORM fail('FL602', 'status must be queued, sent or failed', 'status');
     END IF;
-    SELECT coalesce(jsonb_agg(outbox_json(o) ORDER BY o.id), '[]'), max(o.id), count(*)
-      INTO items, last_id, cnt
-      FROM (SELECT * FROM outbox
-             WHERE id > p_after AND (st IS NULL OR status = st) AND (inv IS NULL OR invoice_id = inv)
-             ORDER BY id LIMIT n) o;
-    RETURN jsonb_build_object('items', items,
-                              'next_cursor', CASE WHEN cnt = n THEN last_id::text END);
+    RETURN page_of((SELECT coalesce(jsonb_agg(outbox_json(o) ORDER BY o.id), '[]')
+                      FROM (SELECT * FROM outbox
+                             WHERE id > after AND (st IS NULL OR status = st) AND (inv IS NULL OR invoice_id = inv)
+                             ORDER BY id LIMIT lim + 1) o), lim);
 END
 $$;
 

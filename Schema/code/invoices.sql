@@ -455,7 +455,6 @@ DECLARE
     lim int := page_limit(p);
     q text := 'SELECT i FROM invoices i WHERE i.id > $1';
     res jsonb;
-    nxt text;
 BEGIN
     IF p->>'status' IS NOT NULL THEN q := q || ' AND i.status = $2'; END IF;
     IF p->>'customer_id' IS NOT NULL THEN q := q || ' AND i.customer_id = $3'; END IF;
@@ -467,14 +466,11 @@ BEGIN
     IF p->>'issued_to' IS NOT NULL THEN q := q || ' AND i.issue_date <= $6'; END IF;
     q := q || ' ORDER BY i.id LIMIT $7';
     EXECUTE format($q$
-        SELECT coalesce(jsonb_agg(invoice_json(r.i, c.name, NULL, $8) ORDER BY (r.i).id)
-                        FILTER (WHERE r.n <= $9), '[]'),
-               CASE WHEN count(*) > $9 THEN max((r.i).id) FILTER (WHERE r.n <= $9)::text END
-          FROM (SELECT x.i, row_number() OVER (ORDER BY (x.i).id) AS n FROM (%s) x) r
-          JOIN customers c ON c.id = (r.i).customer_id $q$, q)
-       INTO res, nxt
+        SELECT coalesce(jsonb_agg(invoice_json(r.i, c.name, NULL, $8) ORDER BY (r.i).id), '[]')
+          FROM (%s) r JOIN customers c ON c.id = (r.i).customer_id $q$, q)
+       INTO res
       USING page_after(p), p->>'status', (p->>'customer_id')::bigint, (p->>'overdue_as_of')::date,
-            (p->>'issued_from')::date, (p->>'issued_to')::date, lim + 1, tenant_today(), lim;
-    RETURN jsonb_build_object('items', res, 'next_cursor', nxt);
+            (p->>'issued_from')::date, (p->>'issued_to')::date, lim + 1, tenant_today();
+    RETURN page_of(res, lim);
 END
 $$;

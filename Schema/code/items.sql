@@ -159,18 +159,11 @@ DECLARE
     after bigint := page_after(p);
     pat text := CASE WHEN p->>'search' IS NOT NULL AND p->>'search' <> '' THEN like_pattern(p->>'search') END;
     arch boolean := coalesce((p->>'include_archived')::boolean, false);
-    res jsonb;
-    nxt text;
 BEGIN
-    SELECT coalesce(jsonb_agg(item_json(r.i) ORDER BY r.k) FILTER (WHERE r.k <= lim), '[]'),
-           CASE WHEN count(*) > lim THEN max((r.i).id) FILTER (WHERE r.k <= lim)::text END
-      INTO res, nxt
-      FROM (SELECT i, row_number() OVER (ORDER BY i.id) AS k
-              FROM items i
-             WHERE i.id > after
-               AND (arch OR NOT i.archived)
-               AND (pat IS NULL OR i.sku ILIKE pat OR i.name ILIKE pat)
-             ORDER BY i.id LIMIT lim + 1) r;
-    RETURN jsonb_build_object('items', res, 'next_cursor', nxt);
+    RETURN page_of((SELECT coalesce(jsonb_agg(item_json(i) ORDER BY i.id), '[]')
+                      FROM (SELECT * FROM items i
+                             WHERE i.id > after AND (arch OR NOT i.archived)
+                               AND (pat IS NULL OR i.sku ILIKE pat OR i.name ILIKE pat)
+                             ORDER BY i.id LIMIT lim + 1) i), lim);
 END
 $$;

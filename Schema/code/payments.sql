@@ -379,20 +379,17 @@ DECLARE
     lim int := page_limit(p);
     q text := 'SELECT pm FROM payments pm WHERE pm.id > $1';
     res jsonb;
-    nxt text;
 BEGIN
     IF p->>'customer_id' IS NOT NULL THEN q := q || ' AND pm.customer_id = $2'; END IF;
     IF p->>'received_from' IS NOT NULL THEN q := q || ' AND pm.received_on >= $3'; END IF;
     IF p->>'received_to' IS NOT NULL THEN q := q || ' AND pm.received_on <= $4'; END IF;
     q := q || ' ORDER BY pm.id LIMIT $5';
     EXECUTE format($q$
-        SELECT coalesce(jsonb_agg(payment_json(r.pm) ORDER BY (r.pm).id) FILTER (WHERE r.n <= $6), '[]'),
-               CASE WHEN count(*) > $6 THEN max((r.pm).id) FILTER (WHERE r.n <= $6)::text END
-          FROM (SELECT x.pm, row_number() OVER (ORDER BY (x.pm).id) AS n FROM (%s) x) r $q$, q)
-       INTO res, nxt
+        SELECT coalesce(jsonb_agg(payment_json(r.pm) ORDER BY (r.pm).id), '[]') FROM (%s) r $q$, q)
+       INTO res
       USING page_after(p), (p->>'customer_id')::bigint, (p->>'received_from')::date, (p->>'received_to')::date,
-            lim + 1, lim;
-    RETURN jsonb_build_object('items', res, 'next_cursor', nxt);
+            lim + 1;
+    RETURN page_of(res, lim);
 END
 $$;
 

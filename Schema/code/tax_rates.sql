@@ -93,15 +93,8 @@ CREATE OR REPLACE FUNCTION tax_rate_list(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     lim int := page_limit(p);
-    after bigint := page_after(p);
-    res jsonb;
-    nxt text;
 BEGIN
-    SELECT coalesce(jsonb_agg(tax_rate_json(r.t) ORDER BY r.k) FILTER (WHERE r.k <= lim), '[]'),
-           CASE WHEN count(*) > lim THEN max((r.t).id) FILTER (WHERE r.k <= lim)::text END
-      INTO res, nxt
-      FROM (SELECT t, row_number() OVER (ORDER BY t.id) AS k
-              FROM tax_rates t WHERE t.id > after ORDER BY t.id LIMIT lim + 1) r;
-    RETURN jsonb_build_object('items', res, 'next_cursor', nxt);
+    RETURN page_of((SELECT coalesce(jsonb_agg(tax_rate_json(t) ORDER BY t.id), '[]')
+                      FROM (SELECT * FROM tax_rates t WHERE t.id > page_after(p) ORDER BY t.id LIMIT lim + 1) t), lim);
 END
 $$;

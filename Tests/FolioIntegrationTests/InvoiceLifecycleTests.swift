@@ -12,18 +12,6 @@ import Testing
         Invoicing(client: try server.connect(), tenant: try server.makeTenant(prefix, currency: currency, settings: settings))
     }
 
-    private func expectError(_ code: Int, field: String? = nil, _ body: () throws -> Any) {
-        do {
-            _ = try body()
-            Issue.record("expected error \(code)")
-        } catch let error as RPCError {
-            #expect(error.code == code, "\(error)")
-            if let field { #expect(error.field == field, "\(error)") }
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     @Test func draftIssueAndTotals() throws {
         let inv = try setUp("life")
         try inv.taxRate("VAT20", "20")

@@ -9,18 +9,6 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct OneCallIssueTests {
     let server = ServerProcess.shared
 
-    private func expectError(_ code: Int, field: String, _ body: () throws -> Any) {
-        do {
-            _ = try body()
-            Issue.record("expected error \(code) on \(field)")
-        } catch let error as RPCError {
-            #expect(error.code == code, "\(error)")
-            #expect(error.field == field, "\(error)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     @Test func createWithIssueReturnsTheIssuedInvoice() throws {
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("one"))
         try inv.taxRate("VAT20", "20")
