@@ -59,15 +59,15 @@ BEGIN
     END IF;
     SELECT e.n, format('lines[%s]', e.n - 1) AS f, ol.line_no AS known, (e.j->>'qty')::numeric AS qty,
            ol.qty - ol.delivered_qty AS open_qty,
-           count(*) OVER (PARTITION BY e.j->>'line_no') AS times
+           row_number() OVER (PARTITION BY e.j->>'line_no' ORDER BY e.n) AS times
       INTO bad
       FROM jsonb_array_elements(p->'lines') WITH ORDINALITY AS e(j, n)
       LEFT JOIN order_lines ol ON ol.order_id = o.id AND ol.line_no = (e.j->>'line_no')::int
-     ORDER BY (ol.line_no IS NULL OR count(*) OVER (PARTITION BY e.j->>'line_no') > 1
+     ORDER BY (ol.line_no IS NULL OR row_number() OVER (PARTITION BY e.j->>'line_no' ORDER BY e.n) > 1
                OR (e.j->>'qty')::numeric <= 0 OR (e.j->>'qty')::numeric > ol.qty - ol.delivered_qty) DESC, e.n
      LIMIT 1;
     IF bad.known IS NULL THEN
-        PERFORM fail('FL602', format('order %s has no line %s', o.id, p->'lines'->(bad.n - 1)->>'line_no'), bad.f || '.line_no');
+        PERFORM fail('FL602', format('order %s has no line %s', o.id, p->'lines'->(bad.n::int - 1)->>'line_no'), bad.f || '.line_no');
     ELSIF bad.times > 1 THEN
         PERFORM fail('FL602', format('line %s is given twice', bad.known), bad.f || '.line_no');
     ELSIF bad.qty <= 0 THEN
