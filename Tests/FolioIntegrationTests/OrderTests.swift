@@ -249,3 +249,60 @@ import Testing
         #expect(try o.call("audit.verify", ["full": true])["ok"] == .bool(true))
     }
 }
+
+/// The same path through the real `folio` binary: tables for people, JSON for scripts.
+@Suite(.timeLimit(.minutes(5))) struct OrderCLITests {
+    let server = ServerProcess.shared
+
+    @Test func folioOrderDeliveryInvoiceAndStock() throws {
+        let o = Ordering(client: try server.connect(), tenant: try server.makeTenant("ordercli"))
+        let item = try o.item("CLI-1", price: "7.00", stock: "12")
+        let customer = try o.inv.customer("CLI Buyer")
+        let cli = CLI(socketPath: server.socketPath)
+        func run(_ arguments: [String]) throws -> CommandResult {
+            let result = try cli.run(["--tenant", o.tenant] + arguments)
+            #expect(result.status == 0, "folio \(arguments.joined(separator: " ")): \(result.stderr)")
+            return result
+        }
+
+        let made = try JSONParser.parse(try run(["--json", "order", "new", "--customer", String(customer), "--po", "CLI-PO-1",
+                                                 "--date", "2026-04-01", "--line", "CLI-1:5", "--line", "GHOST:1:3.00"]).stdout)
+        let id = made.id
+        #expect(made["discrepancies"]!.arrayValue!.map { $0["kind"] } == ["unknown_sku"])
+        let shown = try run(["order", "show", String(id)]).stdout
+        #expect(shown.contains("CLI-PO-1"))
+        #expect(shown.contains("unknown_sku"))
+        #expect(shown.contains("not signed"))
+
+        let refused = try cli.run(["--tenant", o.tenant, "order", "confirm", String(id)])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("signed_by"))
+        _ = try run(["order", "edit", String(id), "--signed-by", "Carla", "--signed-on", "2026-04-01", "--line", "CLI-1:5"])
+        #expect(try run(["order", "confirm", String(id)]).stdout.contains("confirmed"))
+
+        let delivery = try JSONParser.parse(try run(["--json", "delivery", "record", String(id), "--line", "1:5", "--date", "2026-04-02",
+                                                     "--carrier", "DHL", "--tracking", "TRK-A", "--tracking", "TRK-B"]).stdout)
+        #expect(delivery["tracking_numbers"] == ["TRK-A", "TRK-B"])
+        let deliveries = try run(["delivery", "list", "--order", String(id)]).stdout
+        #expect(deliveries.contains("TRK-A, TRK-B"))
+        #expect(try run(["delivery", "receive", String(delivery.id), "--by", "Dock", "--date", "2026-04-03"]).stdout.contains("received"))
+
+        let invoice = try JSONParser.parse(try run(["--json", "invoice", "from-order", String(id), "--issue"]).stdout)
+        #expect(invoice["number"] == "INV-000001")
+        #expect(invoice["total"] == "35.00")
+        #expect(try run(["order", "list", "--status", "invoiced"]).stdout.contains("CLI-PO-1"))
+
+        let path = TestEnvironment.scratchDirectory() + "/note.pdf"
+        _ = try run(["delivery", "pdf", String(delivery.id), "-o", path])
+        #expect(try ProcessRunner.run("/usr/bin/pdftotext", [path, "-"]).stdout.contains("TRK-B"))
+        #expect(try run(["order", "pdf", String(id), "--format", "text"]).stdout.contains("CLI-PO-1"))
+
+        _ = try run(["stock", "adjust", String(item), "--delta", "-2", "--reason", "damaged"])
+        #expect(try o.stock(item) == "5")   // 12 - 5 delivered - 2 damaged
+        let report = try run(["stock", "report"]).stdout
+        #expect(report.contains("CLI-1"))
+        #expect(report.contains("ok"))
+        let below = try JSONParser.parse(try run(["--json", "stock", "report", "--below", "5"]).stdout)
+        #expect(below["items"] == .array([]))
+    }
+}

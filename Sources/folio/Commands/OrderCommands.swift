@@ -253,7 +253,7 @@ struct StockCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add to (or, negative, take from) a tracked item's stock.")
         @OptionGroup(title: "Global Options") var global: GlobalOptions
         @Argument(help: "The item's id.") var item: Int64
-        @Argument(help: ArgumentHelp("The change, e.g. 10 or -2.5.", valueName: "qty-delta")) var delta: String
+        @Option(parsing: .unconditional, help: ArgumentHelp("The change, e.g. 10 or -2.5.", valueName: "qty")) var delta: String
         @Option(help: ArgumentHelp("Why (counted, damaged, received from supplier, ...).", valueName: "text")) var reason: String
         @OptionGroup var idempotency: IdempotencyOptions
 
