@@ -89,7 +89,7 @@ CREATE INDEX deliveries_order ON deliveries (order_id, id);
 CREATE TABLE delivery_lines (
     delivery_id  bigint NOT NULL REFERENCES deliveries,
     order_id     bigint NOT NULL,
-    line_no      int NOT NULL,
+    line_no      bigint NOT NULL,
     qty          numeric NOT NULL CHECK (qty > 0),
     PRIMARY KEY (delivery_id, line_no),
     FOREIGN KEY (order_id, line_no) REFERENCES order_lines
@@ -104,14 +104,15 @@ CREATE TABLE delivery_tracking_numbers (
     UNIQUE (delivery_id, tracking_number)
 );
 
--- Which order line an invoice line bills, and how much. Deleting the draft deletes
+-- Which order line an invoice line bills, and how much (foreign key columns are
+-- bigints, as the distribution rules want, though the line numbers they name are ints). Deleting the draft deletes
 -- the link (and gives the quantity back); voiding the invoice sets released_at (and
 -- gives it back); changing a linked draft's lines is refused (order_invoice_lines_guard).
 CREATE TABLE order_invoice_lines (
     invoice_id     bigint NOT NULL,
-    line_no        int NOT NULL,
+    line_no        bigint NOT NULL,
     order_id       bigint NOT NULL,
-    order_line_no  int NOT NULL,
+    order_line_no  bigint NOT NULL,
     qty            numeric NOT NULL CHECK (qty > 0),
     released_at    timestamptz,
     PRIMARY KEY (invoice_id, line_no),
