@@ -35,15 +35,13 @@ BEGIN
 END
 $$;
 
--- The order result object; with_lines false leaves out lines, invoices and
--- deliveries (lists).
-CREATE OR REPLACE FUNCTION order_json(o record, with_lines boolean DEFAULT true) RETURNS jsonb
+-- The order result object, with its lines (and their ordered, delivered,
+-- received and invoiced quantities), deliveries and invoices.
+CREATE OR REPLACE FUNCTION order_json(o record) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    m int := currency_decimals(o.currency);
-    res jsonb;
+DECLARE m int := currency_decimals(o.currency);
 BEGIN
-    res := jsonb_build_object(
+    RETURN jsonb_build_object(
         'id', o.id, 'status', order_status_of(o), 'customer_id', o.customer_id,
         'customer_name', (SELECT c.name FROM customers c WHERE c.id = o.customer_id),
         'po_number', o.po_number, 'order_date', date_text(o.order_date), 'currency', o.currency,
@@ -54,11 +52,8 @@ BEGIN
         'total', money_text(o.total, m), 'tax_breakdown', o.tax_breakdown,
         'discrepancies', o.discrepancies, 'discrepancies_accepted', o.discrepancies_accepted,
         'confirmed_at', ts_text(o.confirmed_at), 'cancelled_at', ts_text(o.cancelled_at),
-        'cancel_reason', o.cancel_reason, 'created_at', ts_text(o.created_at), 'updated_at', ts_text(o.updated_at));
-    IF NOT with_lines THEN
-        RETURN res;
-    END IF;
-    RETURN res || jsonb_build_object(
+        'cancel_reason', o.cancel_reason, 'created_at', ts_text(o.created_at), 'updated_at', ts_text(o.updated_at))
+    || jsonb_build_object(
         'lines', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                       'line_no', l.line_no, 'item_id', l.item_id, 'sku', l.sku, 'description', l.description,
                       'qty', dec_text(l.qty), 'unit_price', l.unit_price::text, 'tax_rate', l.tax_rate,
@@ -369,8 +364,8 @@ BEGIN
 END
 $$;
 
--- order.list {status?, customer_id?, po_number?, limit?, cursor?}: orders
--- without lines, by id.
+-- order.list {status?, customer_id?, po_number?, limit?, cursor?}: orders (with
+-- their lines' quantities, as order.get), by id.
 CREATE OR REPLACE FUNCTION order_list(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -382,7 +377,7 @@ DECLARE
     res jsonb;
     nxt text;
 BEGIN
-    SELECT coalesce(jsonb_agg(order_json(r.o, false) ORDER BY r.k) FILTER (WHERE r.k <= lim), '[]'),
+    SELECT coalesce(jsonb_agg(order_json(r.o) ORDER BY r.k) FILTER (WHERE r.k <= lim), '[]'),
            CASE WHEN count(*) > lim THEN max((r.o).id) FILTER (WHERE r.k <= lim)::text END
       INTO res, nxt
       FROM (SELECT o, row_number() OVER (ORDER BY o.id) AS k

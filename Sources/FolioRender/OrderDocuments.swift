@@ -55,9 +55,10 @@ extension InvoiceDocument {
             ("Carrier", delivery["carrier"].displayText),
         ]
         let tracking = (delivery["tracking_numbers"]?.arrayValue ?? []).compactMap(\.displayText)
-        facts += tracking.map { ("Tracking number", $0) }
+        if !tracking.isEmpty { facts.append(("Parcels", String(tracking.count))) }
         orderFacts = facts.compactMap { label, value in value.map { (label: label, value: $0) } }
-        if !tracking.isEmpty { closing.append("Tracking numbers: " + tracking.joined(separator: ", ")) }
+        // Tracking numbers are long: they get full lines of their own, not the narrow facts column.
+        closing += tracking.enumerated().map { "Tracking number \($0.offset + 1): \($0.element)" }
         if let by = delivery["received_by"].displayText, let on = delivery["received_on"].displayText {
             closing.append("Received by \(by) on \(on)")
         } else {
