@@ -63,10 +63,10 @@ BEGIN
 END
 $$;
 
--- item.adjust_stock {id, qty_delta, reason}: adds qty_delta (not 0, FL602) to a
--- tracked item's stock (FL003 'id' when the item does not track stock: give it a
--- stock_qty with item.update first), recorded as an 'adjustment' movement with the
--- reason as its note.
+-- item.adjust_stock {id, qty_delta, reason}: adds qty_delta (not 0, FL602) to the
+-- item's stock, recorded as an 'adjustment' movement with the reason as its note.
+-- An item that did not track stock starts tracking it at 0 (an 'initial'
+-- movement of 0 first).
 CREATE OR REPLACE FUNCTION item_adjust_stock(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -74,13 +74,14 @@ DECLARE
     delta numeric := (p->>'qty_delta')::numeric;
     reason text := req_text(p->>'reason', 'reason', 2000);
 BEGIN
-    IF i.stock_qty IS NULL THEN
-        PERFORM fail('FL003', format('item %s does not track stock; set its stock_qty with item.update first', i.sku), 'id');
-    END IF;
     IF delta = 0 THEN
         PERFORM fail('FL602', 'qty_delta must not be 0', 'qty_delta');
     END IF;
-    PERFORM check_stock(i.stock_qty + delta, 'qty_delta');
+    PERFORM check_stock(coalesce(i.stock_qty, 0) + delta, 'qty_delta');
+    IF i.stock_qty IS NULL THEN
+        UPDATE items SET stock_qty = 0, updated_at = now() WHERE id = i.id;
+        INSERT INTO stock_movements (item_id, qty_delta, reason) VALUES (i.id, 0, 'initial');
+    END IF;
     PERFORM stock_move(jsonb_build_array(jsonb_build_object('item_id', i.id, 'qty_delta', delta, 'field', 'qty_delta')),
                        'adjustment', note => reason);
     SELECT * INTO i FROM items WHERE id = i.id;
