@@ -120,14 +120,13 @@ END
 $$;
 
 -- Writes the lines of order o from request lines [{item_id or sku, qty,
--- unit_price?, description?}] (replacing any) and returns their discrepancies.
--- A line names an item by item_id (unknown id: FL002) or by sku; an sku that
--- names no item is kept as written (description defaults to the sku, unit_price
--- to 0) and reported as `unknown_sku`; a unit_price other than the item's is
--- `price_differs`. Lines are priced like invoice lines (price_lines: the item's
--- tax rate, the currency's rounding), so the order's totals are what invoicing
+-- unit_price?, description?}], replacing any. A line names an item by item_id
+-- (unknown id: FL002) or by sku; an sku that names no item is kept as written
+-- (description defaults to the sku, unit_price to 0, no tax). Lines are priced
+-- like invoice lines (price_lines: the item's name, price and tax rate unless
+-- given, the currency's rounding), so the order's totals are what invoicing
 -- everything will bill.
-CREATE OR REPLACE FUNCTION order_write_lines(o record, p_lines jsonb, m int, mode text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION order_write_lines(o record, p_lines jsonb, m int, mode text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     bad record;
@@ -137,8 +136,7 @@ DECLARE
 BEGIN
     -- The first line naming no item, both keys, or an unknown item id.
     SELECT e.n::int AS n, format('lines[%s]', e.n - 1) AS f,
-           e.j ? 'item_id' AND e.j ? 'sku' AS both_keys, NOT (e.j ? 'item_id' OR e.j ? 'sku') AS no_key,
-           e.j ? 'item_id' AND NOT EXISTS (SELECT 1 FROM items i WHERE i.id = (e.j->>'item_id')::bigint) AS missing_id
+           e.j ? 'item_id' AND e.j ? 'sku' AS both_keys, NOT (e.j ? 'item_id' OR e.j ? 'sku') AS no_key
       INTO bad
       FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS e(j, n)
      WHERE (e.j ? 'item_id' AND e.j ? 'sku') OR NOT (e.j ? 'item_id' OR e.j ? 'sku')
@@ -153,9 +151,9 @@ BEGIN
             PERFORM fail('FL002', 'item not found', bad.f || '.item_id');
         END IF;
     END IF;
+    -- Each line with the item it names and the line as price_lines takes it.
     found := (SELECT jsonb_agg(jsonb_build_object(
-                         'n', e.n, 'item_id', i.id, 'sku', coalesce(i.sku, e.j->>'sku'), 'item_price', i.unit_price,
-                         'given_price', e.j->'unit_price',
+                         'n', e.n, 'sku', coalesce(i.sku, e.j->>'sku'),
                          'line', CASE WHEN i.id IS NOT NULL
                                       THEN jsonb_strip_nulls(jsonb_build_object('item_id', i.id, 'qty', e.j->'qty',
                                                                                 'unit_price', e.j->'unit_price',
@@ -165,10 +163,10 @@ BEGIN
                                                               'unit_price', coalesce(e.j->>'unit_price', '0')) END)
                      ORDER BY e.n)
                 FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS e(j, n)
-                LEFT JOIN LATERAL (SELECT it.id, it.sku, it.unit_price FROM items it
+                LEFT JOIN LATERAL (SELECT it.id, it.sku FROM items it
                                     WHERE e.j ? 'item_id' AND it.id = (e.j->>'item_id')::bigint
                                    UNION ALL
-                                   SELECT it.id, it.sku, it.unit_price FROM items it
+                                   SELECT it.id, it.sku FROM items it
                                     WHERE NOT e.j ? 'item_id' AND it.sku = e.j->>'sku') i ON true);
     priced := price_lines((SELECT jsonb_agg(x->'line' ORDER BY (x->>'n')::int) FROM jsonb_array_elements(found) x), m);
     tot := doc_totals(priced.lines, m, mode);
@@ -180,45 +178,47 @@ BEGIN
     UPDATE orders SET subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
                       tax_breakdown = tot.tax_breakdown
      WHERE id = o.id;
-    RETURN (SELECT coalesce(jsonb_agg(d.v ORDER BY d.n), '[]') FROM (
-        SELECT (f->>'n')::int AS n,
-               jsonb_build_object('kind', 'unknown_sku', 'line_no', (f->>'n')::int, 'sku', f->>'sku',
-                                  'message', format('line %s: no item has sku %s', f->>'n', f->>'sku')) AS v
-          FROM jsonb_array_elements(found) f WHERE f->'item_id' = 'null'
-        UNION ALL
-        SELECT (f->>'n')::int,
-               jsonb_build_object('kind', 'price_differs', 'line_no', (f->>'n')::int, 'sku', f->>'sku',
-                                  'unit_price', f->>'given_price', 'item_price', (f->>'item_price'),
-                                  'message', format('line %s: unit price %s differs from the price %s of item %s',
-                                                    f->>'n', f->>'given_price', f->>'item_price', f->>'sku'))
-          FROM jsonb_array_elements(found) f
-         WHERE f->'item_id' <> 'null' AND f ? 'given_price' AND f->'given_price' <> 'null'
-           AND (f->>'given_price')::numeric <> (f->>'item_price')::numeric) d);
 END
 $$;
 
--- The duplicate_po_number discrepancy of order o: other orders of the same
--- customer (not cancelled) with the same po_number; '[]' when there are none.
-CREATE OR REPLACE FUNCTION order_duplicate_po(o record) RETURNS jsonb
+-- The discrepancies of order o, from its stored lines and the catalogue as it is
+-- now: `unknown_sku` (a line whose sku names no item), `price_differs` (a line's
+-- unit price is not its item's), `duplicate_po_number` (other orders of the same
+-- customer, not cancelled, with the same po_number).
+CREATE OR REPLACE FUNCTION order_discrepancies(o record) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE others bigint[];
 BEGIN
     others := ARRAY(SELECT x.id FROM orders x
                      WHERE x.customer_id = o.customer_id AND x.po_number = o.po_number AND x.id <> o.id
                        AND x.cancelled_at IS NULL ORDER BY x.id);
-    IF cardinality(others) = 0 THEN RETURN '[]'; END IF;
-    RETURN jsonb_build_array(jsonb_build_object(
-        'kind', 'duplicate_po_number', 'order_ids', to_jsonb(others),
-        'message', format('the customer already has order %s with PO number %s', array_to_string(others, ', '), o.po_number)));
+    RETURN (SELECT coalesce(jsonb_agg(d.v ORDER BY d.n, d.k), '[]') FROM (
+        SELECT l.line_no AS n, 1 AS k,
+               CASE WHEN l.item_id IS NULL
+                    THEN jsonb_build_object('kind', 'unknown_sku', 'line_no', l.line_no, 'sku', l.sku,
+                                            'message', format('line %s: no item has sku %s', l.line_no, l.sku))
+                    ELSE jsonb_build_object('kind', 'price_differs', 'line_no', l.line_no, 'sku', l.sku,
+                                            'unit_price', l.unit_price::text, 'item_price', i.unit_price::text,
+                                            'message', format('line %s: unit price %s differs from the price %s of item %s',
+                                                              l.line_no, l.unit_price, i.unit_price, i.sku)) END AS v
+          FROM order_lines l LEFT JOIN items i ON i.id = l.item_id
+         WHERE l.order_id = o.id AND (l.item_id IS NULL OR l.unit_price <> i.unit_price)
+        UNION ALL
+        SELECT 2147483647, 2,
+               jsonb_build_object('kind', 'duplicate_po_number', 'order_ids', to_jsonb(others),
+                                  'message', format('the customer already has order %s with PO number %s',
+                                                    array_to_string(others, ', '), o.po_number))
+         WHERE cardinality(others) > 0) d);
 END
 $$;
 
 -- Writes the content fields of p into order o (those present; null clears the
--- optional ones), then its lines when given, and recomputes the discrepancies.
+-- optional ones), then its lines when given, and recomputes the discrepancies
+-- (every update recomputes all of them, so a price corrected in the catalogue or
+-- a duplicate cancelled since resolves them).
 CREATE OR REPLACE FUNCTION order_write(o record, p jsonb, s record) RETURNS record
 LANGUAGE plpgsql AS $$
 DECLARE
-    line_disc jsonb;
     cust bigint := o.customer_id;
     c record;
 BEGIN
@@ -246,12 +246,9 @@ BEGIN
     WHERE id = o.id
     RETURNING * INTO o;
     IF p ? 'lines' THEN
-        line_disc := order_write_lines(o, p->'lines', currency_decimals(o.currency), s.tax_rounding);
-    ELSE
-        line_disc := (SELECT coalesce(jsonb_agg(d ORDER BY (d->>'line_no')::int), '[]')
-                        FROM jsonb_array_elements(o.discrepancies) d WHERE d->>'kind' <> 'duplicate_po_number');
+        PERFORM order_write_lines(o, p->'lines', currency_decimals(o.currency), s.tax_rounding);
     END IF;
-    UPDATE orders SET discrepancies = line_disc || order_duplicate_po(o) WHERE id = o.id RETURNING * INTO o;
+    UPDATE orders SET discrepancies = order_discrepancies(o) WHERE id = o.id RETURNING * INTO o;
     RETURN o;
 END
 $$;
