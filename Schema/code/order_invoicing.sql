@@ -85,6 +85,23 @@ BEGIN
 END
 $$;
 
+-- Trigger of invoices (BEFORE UPDATE of a draft's customer, currency or PO
+-- number): a draft made from an order keeps the order's (FL003 on the field).
+CREATE OR REPLACE FUNCTION invoices_keep_order() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE ord bigint := (SELECT x.order_id FROM order_invoice_lines x WHERE x.invoice_id = NEW.id LIMIT 1);
+BEGIN
+    IF ord IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FL003',
+            DETAIL = CASE WHEN NEW.customer_id IS DISTINCT FROM OLD.customer_id THEN 'customer_id'
+                          WHEN NEW.currency IS DISTINCT FROM OLD.currency THEN 'currency' ELSE 'po_number' END,
+            MESSAGE = format('invoice %s bills order %s: its customer, currency and PO number are the order''s',
+                             NEW.id, ord);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
 -- Trigger of invoices (AFTER UPDATE OF status, when it becomes void: voided, or
 -- wholly credited): the quantities the invoice billed go back to its order's lines,
 -- to be invoiced again. Partial credit notes give nothing back (an amount does

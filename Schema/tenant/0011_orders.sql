@@ -123,6 +123,10 @@ CREATE INDEX order_invoice_lines_order ON order_invoice_lines (order_id, order_l
 
 CREATE TRIGGER order_invoice_lines_guard BEFORE DELETE ON order_invoice_lines
     FOR EACH ROW EXECUTE FUNCTION order_invoice_lines_guard();
+CREATE TRIGGER invoices_keep_order BEFORE UPDATE OF customer_id, currency, po_number ON invoices
+    FOR EACH ROW WHEN (OLD.status = 'draft' AND (NEW.customer_id, NEW.currency, NEW.po_number)
+                       IS DISTINCT FROM (OLD.customer_id, OLD.currency, OLD.po_number))
+    EXECUTE FUNCTION invoices_keep_order();
 CREATE TRIGGER invoices_release_order AFTER UPDATE OF status ON invoices
     FOR EACH ROW WHEN (NEW.status = 'void' AND OLD.status <> 'void') EXECUTE FUNCTION invoices_release_order();
 CREATE TRIGGER items_negative_stock BEFORE UPDATE OF stock_qty ON items

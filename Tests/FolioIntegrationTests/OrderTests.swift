@@ -204,6 +204,8 @@ import Testing
         expectRPCError(ErrorCode.conflict, field: "lines") {
             try o.call("invoice.update", ["id": draft["id"]!, "lines": [["description": "G", "qty": "9", "unit_price": "5.00"]]])
         }
+        expectRPCError(ErrorCode.conflict, field: "po_number") { try o.call("invoice.update", ["id": draft["id"]!, "po_number": "P-2"]) }
+        _ = try o.call("invoice.update", ["id": draft["id"]!, "notes": "notes may change"])
         _ = try o.call("invoice.delete", ["id": draft["id"]!])
         #expect(try o.quantities(id) == [["4", "3", "0", "0"]])
         #expect(try o.status(id) == "partially_delivered")
