@@ -218,6 +218,15 @@ import Testing
         #expect(try o.stock(item) == "7")   // voiding it does not bring delivered goods back
         let again = try o.call("invoice.create_from_order", ["order_id": JSON(id), "issue": true])
         #expect(again["total"] == "15.00")
+        // A partial credit note gives nothing back; one that credits the rest (the invoice becomes void) does.
+        _ = try o.call("credit_note.create", ["invoice_id": again["id"]!, "reason": "discount", "amount": "5.00"])
+        #expect(try o.quantities(id) == [["4", "3", "0", "3"]])
+        _ = try o.call("credit_note.create", ["invoice_id": again["id"]!, "reason": "returned", "amount": "10.00"])
+        #expect(try o.call("invoice.get", ["id": again["id"]!])["status"] == "void")
+        #expect(try o.quantities(id) == [["4", "3", "0", "0"]])
+        _ = try o.deliver(id, [(1, "1")])
+        #expect(try o.call("invoice.create_from_order", ["order_id": JSON(id)])["total"] == "20.00")
+        #expect(try o.status(id) == "invoiced")
         #expect(try o.call("audit.verify", ["full": true])["ok"] == .bool(true))
     }
 
