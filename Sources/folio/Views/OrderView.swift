@@ -86,10 +86,4 @@ enum OrderView {
     private static let deliveryLinesView = ListView(noun: Noun("line"), columns: [
         .init("#", "line_no", .number), .init("SKU", "sku"), .init("DESCRIPTION", "description"), .init("QTY", "qty", .number),
     ])
-
-    static let stockView = ListView(noun: Noun("item"), columns: [
-        .init("ID", "id", .number), .init("SKU", "sku"), .init("NAME", "name"), .init("STOCK", "stock_qty", .number),
-        .init("MOVEMENTS", "movements_qty", .number),
-        .init("CHECK", text: { $0["stock_qty"] == $0["movements_qty"] ? "ok" : "MISMATCH" }),
-    ])
 }
