@@ -94,6 +94,7 @@ CREATE TABLE delivery_lines (
     PRIMARY KEY (delivery_id, line_no),
     FOREIGN KEY (order_id, line_no) REFERENCES order_lines
 );
+CREATE INDEX delivery_lines_order_line ON delivery_lines (order_id, line_no);
 
 -- One row per parcel's tracking number, in the order given.
 CREATE TABLE delivery_tracking_numbers (

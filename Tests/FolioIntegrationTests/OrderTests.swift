@@ -1,5 +1,6 @@
 import FolioClient
 import FolioDomain
+import FolioPostgres
 import FolioWire
 import Foundation
 import Testing
@@ -228,6 +229,13 @@ import Testing
         #expect(try o.call("invoice.create_from_order", ["order_id": JSON(id)])["total"] == "20.00")
         #expect(try o.status(id) == "invoiced")
         #expect(try o.call("audit.verify", ["full": true])["ok"] == .bool(true))
+
+        // A line's quantities changed behind the server's back: the full verification finds it.
+        let db = try Database.superuser()
+        try db.execute("UPDATE t_\(o.tenant).order_lines SET received_qty = 1")
+        let verified = try o.call("audit.verify", ["full": true])
+        #expect(verified["ok"] == .bool(false))
+        #expect(verified["problems"]!.arrayValue!.map { [$0["kind"], $0["id"]] } == [["order_quantities", JSON(id)]])
     }
 
     /// 8 clients deliver 3 of a line of 10 at once: three succeed, the others are refused,
