@@ -19,9 +19,10 @@ LANGUAGE sql STABLE AS $$ SELECT tenant_json(s) FROM settings s $$;
 
 -- tenant.update {tax_rounding?, payment_terms_days?, invoice_number_format?,
 -- credit_note_number_format?, legal_name?, address?, tax_id?, email?, phone?,
--- timezone?, invoice_requires_receipt?, negative_stock?}: null clears legal_name/address/tax_id/email/phone; the others
--- cannot be null. A new tax_rounding applies to drafts as they change or are
--- issued; issued documents keep theirs. Number formats: see number_series.
+-- timezone?, invoice_requires_receipt?, negative_stock?}: null clears
+-- legal_name/address/tax_id/email/phone; the others cannot be null. A new
+-- tax_rounding applies to drafts as they change or are issued; issued documents
+-- keep theirs. Number formats: see number_series.
 CREATE OR REPLACE FUNCTION tenant_update(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE s record;

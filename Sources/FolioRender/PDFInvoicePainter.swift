@@ -1,5 +1,6 @@
-/// Lays out one invoice, credit note, order confirmation or delivery note on A4 pages: header, parties, the lines table
-/// (continued over pages with its header row repeated), totals, terms and notes, and on
+/// Lays out one invoice, credit note, order confirmation or delivery note on A4 pages:
+/// header, parties, the lines table (continued over pages with its header row repeated),
+/// totals, terms (or signature, shipment) and notes, and on
 /// every page a footer with the branding text and "Page N of M".
 ///
 /// Run it once with the canvas not drawing to count the pages, then again drawing with
