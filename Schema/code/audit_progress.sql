@@ -13,7 +13,7 @@
 -- when nothing was found, so a problem keeps being reported.
 --
 -- Full (audit.verify {full: true}, or the job methods): every document, invoice,
--- payment, allocation, customer, issue date and item, in chunks (stages below)
+-- payment, allocation, customer, issue date, item and order, in chunks (stages below)
 -- of a job; each audit.verify_step runs chunks for about a second in its own
 -- transaction, so no request nears the statement timeout. A finished job moves
 -- the marks to the bounds it verified, whatever it found (its problems are its
@@ -23,7 +23,7 @@
 CREATE OR REPLACE FUNCTION audit_job_stages() RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $$
     SELECT ARRAY['invoice_series', 'credit_note_series', 'drafts', 'invoices', 'payments', 'allocations',
-                 'customers', 'tax_dates', 'items', 'series', 'done']
+                 'customers', 'tax_dates', 'items', 'orders', 'series', 'done']
 $$;
 
 -- What a job verifies, fixed when it starts: each series' last document
@@ -43,6 +43,7 @@ LANGUAGE sql STABLE AS $$
         'stock_movements', (SELECT coalesce(max(id), 0) FROM stock_movements),
         'customers', (SELECT coalesce(max(id), 0) FROM customers),
         'items', (SELECT coalesce(max(id), 0) FROM items),
+        'orders', (SELECT coalesce(max(id), 0) FROM orders),
         'first_date', least((SELECT min(issue_date) FROM invoices WHERE issue_date IS NOT NULL),
                             (SELECT min(issue_date) FROM credit_notes)),
         'last_date', greatest((SELECT max(issue_date) FROM invoices WHERE issue_date IS NOT NULL),
@@ -54,7 +55,7 @@ CREATE OR REPLACE FUNCTION audit_job_total(b jsonb) RETURNS bigint
 LANGUAGE sql IMMUTABLE AS $$
     SELECT coalesce((SELECT sum((e->>'seq')::bigint) FROM jsonb_array_elements(b->'series') e), 0)
          + (b->>'invoices')::bigint + (b->>'payments')::bigint + (b->>'payment_allocations')::bigint
-         + (b->>'customers')::bigint + (b->>'items')::bigint
+         + (b->>'customers')::bigint + (b->>'items')::bigint + coalesce((b->>'orders')::bigint, 0)
          + coalesce((b->>'last_date')::date - (b->>'first_date')::date + 1, 0) + 1
 $$;
 
@@ -162,8 +163,8 @@ BEGIN
     END IF;
 
     -- Tables walked by id.
-    hi := (bounds->>CASE stage WHEN 'drafts' THEN 'invoices' WHEN 'allocations' THEN 'payment_allocations'
-                               ELSE stage END)::bigint;
+    hi := coalesce((bounds->>CASE stage WHEN 'drafts' THEN 'invoices' WHEN 'allocations' THEN 'payment_allocations'
+                                        ELSE stage END)::bigint, 0);
     k := coalesce((pos->>'k')::int, CASE WHEN stage IN ('customers', 'items') THEN 200 ELSE 2000 END);
     IF stage = 'drafts' THEN
         ids := ARRAY(SELECT v.id FROM invoices v WHERE v.status = 'draft' AND v.id > lo AND v.id <= hi ORDER BY v.id LIMIT k);
@@ -183,6 +184,9 @@ BEGIN
     ELSIF stage = 'items' THEN
         ids := ARRAY(SELECT it.id FROM items it WHERE it.id > lo AND it.id <= hi ORDER BY it.id LIMIT k);
         probs := audit_stock(ids);
+    ELSIF stage = 'orders' THEN
+        ids := ARRAY(SELECT o.id FROM orders o WHERE o.id > lo AND o.id <= hi ORDER BY o.id LIMIT k);
+        probs := audit_orders(ids);
     ELSE
         RAISE EXCEPTION 'unknown audit stage %', stage;
     END IF;

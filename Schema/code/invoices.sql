@@ -355,7 +355,8 @@ $$;
 
 -- Issues the draft i (locked or just written by this transaction) dated d with
 -- its priced lines: computes terms (invoice's, else customer's, else tenant's)
--- and due date, records stock movements for tracked items, and only then takes
+-- and due date, records stock movements for tracked items (not for lines billing
+-- an order's delivered goods: the delivery moved those), and only then takes
 -- the next number from the series (row lock held until commit) and stores
 -- number and hash, with one audit entry (`how`: 'issued', or 'created' when the
 -- draft was made in the same call).
@@ -387,6 +388,7 @@ BEGIN
             SELECT x.item_id, -x.qty, 'invoice', inv.id
               FROM unnest(lines) x JOIN items it ON it.id = x.item_id
              WHERE it.stock_qty IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM order_invoice_lines o WHERE o.invoice_id = inv.id AND o.line_no = x.line_no)
              ORDER BY x.line_no
             RETURNING item_id, qty_delta)
         UPDATE items it SET stock_qty = it.stock_qty + d.delta

@@ -7,7 +7,9 @@ BEGIN
                        'invoice_number_format', s.invoice_number_format,
                        'credit_note_number_format', s.credit_note_number_format,
                        'legal_name', s.legal_name, 'address', s.address, 'tax_id', s.tax_id,
-                       'email', s.email, 'phone', s.phone, 'updated_at', ts_text(s.updated_at));
+                       'email', s.email, 'phone', s.phone, 'updated_at', ts_text(s.updated_at))
+           || jsonb_build_object('invoice_requires_receipt', s.invoice_requires_receipt,
+                                 'negative_stock', s.negative_stock);
 END
 $$;
 
@@ -17,9 +19,10 @@ LANGUAGE sql STABLE AS $$ SELECT tenant_json(s) FROM settings s $$;
 
 -- tenant.update {tax_rounding?, payment_terms_days?, invoice_number_format?,
 -- credit_note_number_format?, legal_name?, address?, tax_id?, email?, phone?,
--- timezone?}: null clears legal_name/address/tax_id/email/phone; the others
--- cannot be null. A new tax_rounding applies to drafts as they change or are
--- issued; issued documents keep theirs. Number formats: see number_series.
+-- timezone?, invoice_requires_receipt?, negative_stock?}: null clears
+-- legal_name/address/tax_id/email/phone; the others cannot be null. A new
+-- tax_rounding applies to drafts as they change or are issued; issued documents
+-- keep theirs. Number formats: see number_series.
 CREATE OR REPLACE FUNCTION tenant_update(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE s record;
@@ -51,6 +54,8 @@ BEGIN
         tax_id = CASE WHEN p ? 'tax_id' THEN check_text(p->>'tax_id', 'tax_id', 64) ELSE tax_id END,
         email = CASE WHEN p ? 'email' THEN check_email(p->>'email', 'email') ELSE email END,
         phone = CASE WHEN p ? 'phone' THEN check_text(p->>'phone', 'phone', 64) ELSE phone END,
+        invoice_requires_receipt = coalesce((p->>'invoice_requires_receipt')::boolean, invoice_requires_receipt),
+        negative_stock = coalesce(p->>'negative_stock', negative_stock),
         updated_at = now()
     RETURNING * INTO s;
     PERFORM audit('tenant', NULL, p);

@@ -18,6 +18,7 @@ public struct Folio: ParsableCommand {
             InvoiceCommand.self, CreditNoteCommand.self, PaymentCommand.self, DiscrepancyCommand.self,
             ReconcileCommand.self, DisputeCommand.self, ReportCommand.self, ImportCommand.self, ExportCommand.self,
             AuditCommand.self, DispatchCommand.self, BrandingCommand.self,
+            OrderCommand.self, DeliveryCommand.self, StockCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -2,6 +2,7 @@
 public enum MethodCatalog {
     public static let all: [MethodSpec] = system + tenants + customers + items + taxRates + invoices + creditNotes
         + payments + reconciliation + disputes + reports + audit + transfers + documents
+        + orders
 
     private static let byName: [String: MethodSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
@@ -75,6 +76,8 @@ public enum MethodCatalog {
             .optional("email", .text(max: 254), nullable: true),
             .optional("phone", .text(max: 64), nullable: true),
             .optional("timezone", .text(max: 64)),
+            .optional("invoice_requires_receipt", .boolean),
+            .optional("negative_stock", .choice(["allow", "forbid"])),
         ]),
     ]
 

@@ -23,7 +23,7 @@ public struct MethodSpec: Sendable {
 
     /// The documents the server renders (PDF, HTML, text).
     public enum DocumentMethod: Sendable, Equatable {
-        case invoice, creditNote, invoiceBatch, statement
+        case invoice, creditNote, invoiceBatch, statement, order, delivery
     }
 
     public let name: String

@@ -4,6 +4,8 @@ import FolioWire
 /// One row of the lines table. Money and quantities stay the exact strings of the results.
 public struct DocumentLine: Sendable, Equatable {
     public var description: String
+    /// The item number (sku), shown on delivery notes.
+    public var itemNumber: String
     public var quantity: String
     public var unitPrice: String
     /// The tax shown in the Tax column: `"19%"`, or the rate's code when no percent is known.
@@ -13,6 +15,7 @@ public struct DocumentLine: Sendable, Equatable {
 
     init(_ json: JSON) {
         description = json["description"].displayText ?? ""
+        itemNumber = json["sku"].displayText ?? ""
         quantity = json["qty"].displayText ?? ""
         unitPrice = json["unit_price"].displayText ?? ""
         if let percent = json["tax_percent"].displayText {

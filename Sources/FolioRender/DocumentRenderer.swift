@@ -1,5 +1,5 @@
 import FolioWire
-/// Renders invoices and credit notes as PDF, HTML or plain text.
+/// Renders invoices, credit notes, order confirmations and delivery notes as PDF, HTML or plain text.
 public enum DocumentRenderer {
     public static func render(_ document: InvoiceDocument, as format: RenderFormat, branding: Branding = .init()) throws -> RenderedDocument {
         let bytes: [UInt8]

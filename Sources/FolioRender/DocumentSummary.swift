@@ -6,20 +6,25 @@ struct DocumentSummary {
         var emphasized = false
     }
 
-    /// Number, dates, PO number, credited invoice, status of a draft.
+    /// Number, dates, PO number, credited invoice, status of a draft; an order's or delivery's facts.
     var facts: [Row] = []
     /// Subtotal, tax per rate, total, paid, credited, balance due.
     var totals: [Row] = []
-    /// Payment terms, credit note reason.
+    /// Payment terms, credit note reason; an order's signature, a delivery's shipment and receipt.
     var terms: [String] = []
 
     init(_ doc: InvoiceDocument) {
         let cur = doc.currency
-        facts.append(Row(label: doc.kind == .invoice ? "Invoice number" : "Credit note number", value: doc.number))
+        switch doc.kind {
+        case .invoice: facts.append(Row(label: "Invoice number", value: doc.number))
+        case .creditNote: facts.append(Row(label: "Credit note number", value: doc.number))
+        case .orderConfirmation, .deliveryNote: break
+        }
+        facts += doc.orderFacts.map { Row(label: $0.label, value: $0.value) }
         if let v = doc.invoiceNumber { facts.append(Row(label: "Credited invoice", value: v)) }
         if let v = doc.issueDate { facts.append(Row(label: "Issue date", value: v)) }
         if let v = doc.dueDate { facts.append(Row(label: "Due date", value: v)) }
-        if let v = doc.poNumber { facts.append(Row(label: "PO number", value: v)) }
+        if let v = doc.poNumber, doc.kind == .invoice || doc.kind == .creditNote { facts.append(Row(label: "PO number", value: v)) }
         if let v = doc.status, v == "draft" || v == "void" { facts.append(Row(label: "Status", value: v)) }
 
         if let v = doc.subtotal { totals.append(Row(label: "Subtotal", value: Money.format(v, currency: cur))) }
@@ -39,6 +44,7 @@ struct DocumentSummary {
 
         if let v = doc.paymentTermsText { terms.append(v) }
         if let v = doc.reason { terms.append("Reason: " + v) }
+        terms += doc.closing
     }
 
     /// Whether a decimal string is zero (`"0"`, `"0.00"`, `"-0.0"`).

@@ -1,7 +1,8 @@
 import FolioWire
 import Mustache
 
-/// An invoice or credit note as a self-contained HTML5 document from a mustache template.
+/// An invoice, credit note, order confirmation or delivery note as a self-contained HTML5 document
+/// from a mustache template.
 enum HTMLRenderer {
     private static let builtIn = Result { try MustacheTemplate(string: HTMLTemplate.builtIn) }
 
@@ -35,9 +36,19 @@ enum HTMLRenderer {
                 ["description": line.description, "qty": line.quantity, "unit_price": line.unitPrice,
                  "tax": line.taxLabel, "amount": line.amount, "line_tax": line.tax]
             },
+            "columns": PDFLinesTable.titles(doc.kind).enumerated().map { i, title -> [String: Any] in
+                ["title": title, "num": i > 0]
+            },
+            "rows": doc.lines.map { line -> [String: Any] in
+                ["cells": PDFLinesTable.cells(of: line, kind: doc.kind).enumerated().map { i, cell -> [String: Any] in
+                    ["value": cell, "num": i > 0]
+                }]
+            },
+            "party_heading": doc.partyHeading,
             "totals": summary.totals.map { ["label": $0.label, "value": $0.value, "emphasized": $0.emphasized] as [String: Any] },
             "terms": summary.terms,
         ]
+        if !summary.terms.isEmpty { context["closing_heading"] = doc.closingHeading }
         if let notes = doc.notes { context["notes"] = notes }
         if let footer = branding.footer, !footer.isEmpty { context["footer"] = footer }
         if let logo = branding.logoPNG {
@@ -45,6 +56,11 @@ enum HTMLRenderer {
             let surface = try CairoIO.imageSurface(png: logo)
             CairoIO.destroy(surface)
             context["logo_data_uri"] = "data:image/png;base64," + Base64.encode(logo)
+        }
+        if let signature = doc.signaturePNG {
+            let surface = try CairoIO.imageSurface(png: signature)
+            CairoIO.destroy(surface)
+            context["signature_data_uri"] = "data:image/png;base64," + Base64.encode(signature)
         }
         return context
     }

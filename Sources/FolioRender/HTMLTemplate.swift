@@ -5,7 +5,9 @@
 /// `seller {name, legal_name, address_lines[], tax_id, email, phone}`,
 /// `customer {name, legal_name, address_lines[], shipping_lines[], has_shipping, tax_id, email}`,
 /// `facts[] {label, value}`, `lines[] {line_no, description, qty, unit_price, tax, amount, line_tax}`,
-/// `totals[] {label, value, emphasized}`, `terms[]`, `notes`, `footer`, `is_credit_note`.
+/// `columns[] {title, num}` and `rows[] {cells[] {value, num}}` (the lines table of the document's kind),
+/// `totals[] {label, value, emphasized}`, `terms[]`, `notes`, `footer`, `is_credit_note`,
+/// `party_heading`, `closing_heading` (absent without `terms`), `signature_data_uri` (an order's signature, or absent).
 /// `{{...}}` escapes HTML; the template must not use `{{{...}}}` for document text.
 enum HTMLTemplate {
     static let builtIn = #"""
@@ -38,6 +40,7 @@ enum HTMLTemplate {
   .currency { text-align: right; font-size: 8pt; color: #666; }
   footer { margin-top: 32px; padding-top: 8px; border-top: 1px solid {{accent}}; font-size: 8pt; color: #666; }
   .notes { white-space: pre-wrap; }
+  .signature { max-width: 260px; max-height: 90px; }
 </style>
 </head>
 <body>
@@ -63,7 +66,7 @@ enum HTMLTemplate {
 </div>
 <div class="columns">
   <div>
-    <h2>{{#is_credit_note}}Credit to{{/is_credit_note}}{{^is_credit_note}}Bill to{{/is_credit_note}}</h2>
+    <h2>{{party_heading}}</h2>
     <div><strong>{{customer.name}}</strong></div>
     {{#customer.address_lines}}<div>{{.}}</div>{{/customer.address_lines}}
     {{#customer.tax_id}}<div>Tax ID: {{customer.tax_id}}</div>{{/customer.tax_id}}
@@ -79,17 +82,19 @@ enum HTMLTemplate {
 </div>
 {{#currency}}<div class="currency">Amounts in {{currency}}</div>{{/currency}}
 <table class="lines">
-  <thead><tr><th>Description</th><th class="num">Qty</th><th class="num">Unit price</th><th class="num">Tax</th><th class="num">Amount</th></tr></thead>
+  <thead><tr>{{#columns}}<th{{#num}} class="num"{{/num}}>{{title}}</th>{{/columns}}</tr></thead>
   <tbody>
-  {{#lines}}<tr><td>{{description}}</td><td class="num">{{qty}}</td><td class="num">{{unit_price}}</td><td class="num">{{tax}}</td><td class="num">{{amount}}</td></tr>
-  {{/lines}}
+  {{#rows}}<tr>{{#cells}}<td{{#num}} class="num"{{/num}}>{{value}}</td>{{/cells}}</tr>
+  {{/rows}}
   </tbody>
 </table>
 <table class="totals">
   {{#totals}}<tr{{#emphasized}} class="emphasized"{{/emphasized}}><td>{{label}}</td><td>{{value}}</td></tr>
   {{/totals}}
 </table>
+{{#closing_heading}}<h2>{{closing_heading}}</h2>{{/closing_heading}}
 {{#terms}}<p>{{.}}</p>{{/terms}}
+{{#signature_data_uri}}<img class="signature" src="{{signature_data_uri}}" alt="signature">{{/signature_data_uri}}
 {{#notes}}<h2>Notes</h2><p class="notes">{{notes}}</p>{{/notes}}
 {{#footer}}<footer>{{footer}}</footer>{{/footer}}
 </div>

@@ -1,9 +1,10 @@
 import FolioText
 import FolioWire
 
-/// Everything a document shows, taken from the JSON results the server already produces.
+/// Everything a document shows, taken from the JSON results the server already produces:
+/// an invoice or credit note, or (OrderDocuments.swift) an order confirmation or delivery note.
 public struct InvoiceDocument: Sendable {
-    public enum Kind: Sendable, Equatable { case invoice, creditNote }
+    public enum Kind: Sendable, Equatable { case invoice, creditNote, orderConfirmation, deliveryNote }
 
     public var kind: Kind
     /// The invoice or credit note number; `"DRAFT"` for a draft without one.
@@ -28,6 +29,12 @@ public struct InvoiceDocument: Sendable {
     public var balanceDue: String?
     public var seller: Party
     public var customer: Party
+    /// Order confirmations and delivery notes: the facts of the order or shipment (dates,
+    /// carrier, tracking numbers, ...) and the lines of their closing section (signature, receipt).
+    public var orderFacts: [(label: String, value: String)] = []
+    public var closing: [String] = []
+    /// The buyer's signature image (PNG) on an order confirmation.
+    public var signaturePNG: [UInt8]?
 
     /// `invoice` is an `invoice.get` result or a credit note object (it has `invoice_id` and
     /// `reason`), `tenant` a `tenant.get` result, `customer` a `customer.get` result.
@@ -57,8 +64,34 @@ public struct InvoiceDocument: Sendable {
         self.customer = Party(customer: customer, fallbackName: invoice["customer_name"].displayText)
     }
 
-    /// "Invoice" or "Credit note".
-    public var title: String { kind == .invoice ? "Invoice" : "Credit note" }
+    /// "Invoice", "Credit note", "Order confirmation" or "Delivery note".
+    public var title: String {
+        switch kind {
+        case .invoice: "Invoice"
+        case .creditNote: "Credit note"
+        case .orderConfirmation: "Order confirmation"
+        case .deliveryNote: "Delivery note"
+        }
+    }
+
+    /// The heading of the buyer's address column: "Bill to", "Credit to" or "Customer".
+    var partyHeading: String {
+        switch kind {
+        case .invoice, .orderConfirmation: "Bill to"
+        case .creditNote: "Credit to"
+        case .deliveryNote: "Customer"
+        }
+    }
+
+    /// The heading of the closing section: payment terms, credit note reason, signature or receipt.
+    var closingHeading: String {
+        switch kind {
+        case .invoice: "Payment terms"
+        case .creditNote: "Credit note"
+        case .orderConfirmation: "Signature"
+        case .deliveryNote: "Shipment"
+        }
+    }
 
     /// `"Payment due within N days, by <due date>"`, `"Due upon receipt"` for 0 days;
     /// `nil` for credit notes and when nothing is known.

@@ -1,5 +1,6 @@
-/// Lays out one invoice or credit note on A4 pages: header, parties, the lines table
-/// (continued over pages with its header row repeated), totals, terms and notes, and on
+/// Lays out one invoice, credit note, order confirmation or delivery note on A4 pages:
+/// header, parties, the lines table (continued over pages with its header row repeated),
+/// totals, terms (or signature, shipment) and notes, and on
 /// every page a footer with the branding text and "Page N of M".
 ///
 /// Run it once with the canvas not drawing to count the pages, then again drawing with
@@ -13,14 +14,18 @@ final class PDFInvoicePainter {
     private let accent: RGBColor
     private let footer: String?
     private let logo: OpaquePointer?
-    private let table = PDFLinesTable()
+    private let signature: OpaquePointer?
+    private let table: PDFLinesTable
 
     var totalPages: Int?
     private(set) var page = 0
     private var y = 0.0
 
-    init(canvas: PDFCanvas, document: InvoiceDocument, accent: RGBColor, footer: String?, logo: OpaquePointer?) {
+    init(canvas: PDFCanvas, document: InvoiceDocument, accent: RGBColor, footer: String?, logo: OpaquePointer?,
+         signature: OpaquePointer? = nil) {
         self.canvas = canvas
+        self.signature = signature
+        self.table = PDFLinesTable(kind: document.kind)
         self.doc = document
         self.summary = DocumentSummary(document)
         self.accent = accent
@@ -127,7 +132,7 @@ final class PDFInvoicePainter {
         billing += customer.address.lines
         if let v = customer.taxID { billing.append("Tax ID: " + v) }
         if let v = customer.email { billing.append(v) }
-        columns.append((doc.kind == .invoice ? "Bill to" : "Credit to", billing.filter { !$0.isEmpty }))
+        columns.append((doc.partyHeading, billing.filter { !$0.isEmpty }))
         if !customer.shippingAddress.isEmpty {
             columns.append(("Ship to", [customer.name] + customer.shippingAddress.lines))
         }
@@ -169,7 +174,7 @@ final class PDFInvoicePainter {
         ensureSpace(40)
         paintTableHeader()
         for line in doc.lines {
-            let cells = PDFLinesTable.cells(of: line)
+            let cells = table.cells(of: line)
             let blocks = zip(table.columns, cells).map { column, cell in
                 canvas.text(cell, font: .body, width: column.width - 2 * pad, alignment: column.alignment)
             }
@@ -212,7 +217,7 @@ final class PDFInvoicePainter {
 
     private func paintTermsAndNotes() {
         var sections: [(String, [String])] = []
-        if !summary.terms.isEmpty { sections.append((doc.kind == .invoice ? "Payment terms" : "Credit note", summary.terms)) }
+        if !summary.terms.isEmpty { sections.append((doc.closingHeading, summary.terms)) }
         if let notes = doc.notes {
             sections.append(("Notes", notes.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)))
         }
@@ -229,6 +234,12 @@ final class PDFInvoicePainter {
                 y += block.height
             }
             y += 12
+        }
+        if let signature {
+            let size = canvas.imageSize(signature, maxWidth: 200, maxHeight: 70)
+            ensureSpace(size.height + 4)
+            _ = canvas.image(signature, x: G.left, y: y, maxWidth: 200, maxHeight: 70)
+            y += size.height + 12
         }
     }
 }

@@ -1,4 +1,5 @@
-/// The columns of the lines table: Description, Qty, Unit price, Tax, Amount.
+/// The columns of the lines table: Description, Qty, Unit price, Tax, Amount; on delivery
+/// notes Description, Item no., Qty (goods, no prices).
 struct PDFLinesTable {
     struct Column {
         var title: String
@@ -10,11 +11,14 @@ struct PDFLinesTable {
     static let padding = 4.0
 
     let columns: [Column]
+    private let kind: InvoiceDocument.Kind
 
-    init() {
+    init(kind: InvoiceDocument.Kind) {
         let g = PDFPageGeometry.self
-        let widths = [g.contentWidth - 50 - 80 - 50 - 90, 50, 80, 50, 90]
-        let titles = ["Description", "Qty", "Unit price", "Tax", "Amount"]
+        self.kind = kind
+        let titles = Self.titles(kind)
+        let fixed: [Double] = kind == .deliveryNote ? [120, 70] : [50, 80, 50, 90]
+        let widths = [g.contentWidth - fixed.reduce(0, +)] + fixed
         var x = g.left
         var columns: [Column] = []
         for (i, width) in widths.enumerated() {
@@ -24,7 +28,16 @@ struct PDFLinesTable {
         self.columns = columns
     }
 
-    static func cells(of line: DocumentLine) -> [String] {
-        [line.description, line.quantity, line.unitPrice, line.taxLabel, line.amount]
+    /// The column titles of a kind of document (the text and HTML documents use the same).
+    static func titles(_ kind: InvoiceDocument.Kind) -> [String] {
+        kind == .deliveryNote ? ["Description", "Item no.", "Qty"] : ["Description", "Qty", "Unit price", "Tax", "Amount"]
     }
+
+    /// A line's cells under `titles(kind)`.
+    static func cells(of line: DocumentLine, kind: InvoiceDocument.Kind) -> [String] {
+        kind == .deliveryNote ? [line.description, line.itemNumber, line.quantity]
+            : [line.description, line.quantity, line.unitPrice, line.taxLabel, line.amount]
+    }
+
+    func cells(of line: DocumentLine) -> [String] { Self.cells(of: line, kind: kind) }
 }

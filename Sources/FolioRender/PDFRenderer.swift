@@ -1,6 +1,6 @@
 import CPangoCairo
 
-/// Invoices and credit notes as one A4 PDF made with Cairo and Pango.
+/// Invoices, credit notes, order confirmations and delivery notes as one A4 PDF made with Cairo and Pango.
 enum PDFRenderer {
     static func render(_ documents: [InvoiceDocument], branding: Branding) throws -> [UInt8] {
         guard !documents.isEmpty else { throw RenderError.noDocuments }
@@ -12,7 +12,10 @@ enum PDFRenderer {
         return try CairoIO.makePDF(width: PDFPageGeometry.width, height: PDFPageGeometry.height) { surface in
             let canvas = try PDFCanvas(surface: surface)
             for document in documents {
-                let painter = PDFInvoicePainter(canvas: canvas, document: document, accent: accent, footer: footer, logo: logo)
+                let signature = try document.signaturePNG.map(CairoIO.imageSurface(png:))
+                defer { if let signature { cairo_surface_destroy(signature) } }
+                let painter = PDFInvoicePainter(canvas: canvas, document: document, accent: accent, footer: footer, logo: logo,
+                                                signature: signature)
                 canvas.drawing = false
                 painter.totalPages = painter.paint()
                 canvas.drawing = true

@@ -1,5 +1,5 @@
 import FolioText
-/// An invoice or credit note as aligned plain text for terminals (80 columns).
+/// An invoice, credit note, order confirmation or delivery note as aligned plain text for terminals (80 columns).
 enum TextRenderer {
     static let width = 80
 
@@ -27,12 +27,13 @@ enum TextRenderer {
         if let v = doc.customer.email { bill.append(v) }
         var ship: [String] = []
         if !doc.customer.shippingAddress.isEmpty { ship = ["Ship to:", doc.customer.name] + doc.customer.shippingAddress.lines }
-        out += columns([doc.kind == .invoice ? "Bill to:" : "Credit to:"] + bill.filter { !$0.isEmpty }, ship, leftWidth: 40)
+        out += columns([doc.partyHeading + ":"] + bill.filter { !$0.isEmpty }, ship, leftWidth: 40)
         out.append("")
 
-        // Lines table: Description | Qty | Unit price | Tax | Amount (currency in the heading).
-        let numeric = doc.lines.map { [$0.quantity, $0.unitPrice, $0.taxLabel, $0.amount] }
-        let titles = ["Qty", "Unit price", "Tax", "Amount"]
+        // Lines table: Description | Qty | Unit price | Tax | Amount (currency in the heading);
+        // delivery notes: Description | Item no. | Qty.
+        let numeric = doc.lines.map { Array(PDFLinesTable.cells(of: $0, kind: doc.kind).dropFirst()) }
+        let titles = Array(PDFLinesTable.titles(doc.kind).dropFirst())
         var widths = titles.map(TerminalWidth.of)
         for row in numeric { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], TerminalWidth.of(cell)) } }
         let descWidth = max(20, width - widths.reduce(0, +) - 2 * widths.count)

@@ -8,10 +8,6 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct RenderingTests {
     let server = ServerProcess.shared
 
-    private func pdfText(_ result: JSON) throws -> String {
-        #expect(result["content_type"] == "application/pdf")
-        return try Poppler.text(Array(Data(base64Encoded: result["data_base64"]?.stringValue ?? "") ?? Data()))
-    }
 
     @Test func invoiceAndCreditNoteRenderAsPDFHTMLAndText() throws {
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("render"))
@@ -19,7 +15,7 @@ import Testing
         let customer = try inv.customer("Zoë Müller, Łódź")
         let id = try inv.draft(customer: customer, [("Design work", "3", "150.00", "VAT20"), ("Hosting 東京都", "1", "20.00", nil)]).id
         _ = try inv.issue(id)
-        let text = try pdfText(try inv.call("invoice.render", ["id": JSON(id), "format": "pdf"]))
+        let text = try pdfText(of: try inv.call("invoice.render", ["id": JSON(id), "format": "pdf"]))
         for expected in ["INV-000001", "Zoë Müller, Łódź", "Design work", "Hosting 東京都", "470.00", "560.00"] {
             #expect(text.contains(expected), "missing \(expected) in PDF text")
         }
@@ -30,7 +26,7 @@ import Testing
         #expect(String(decoding: Data(base64Encoded: plain["data_base64"]!.stringValue!)!, as: UTF8.self).contains("560.00"))
 
         let note = try inv.call("invoice.void", ["id": JSON(id), "reason": "cancelled order"])
-        let noteText = try pdfText(try inv.call("credit_note.render", ["id": note["id"]!, "format": "pdf"]))
+        let noteText = try pdfText(of: try inv.call("credit_note.render", ["id": note["id"]!, "format": "pdf"]))
         #expect(noteText.contains("CN-000001"))
         #expect(noteText.contains("cancelled order"))
     }
@@ -40,7 +36,7 @@ import Testing
         let customer = try inv.customer()
         var ids: [JSON] = []
         for i in 1...5 { ids.append(JSON(try inv.issue(try inv.draft(customer: customer, [("Job \(i)", "1", "10.00", nil)]).id).id)) }
-        let text = try pdfText(try inv.call("invoice.print_batch", ["ids": .array(ids)]))
+        let text = try pdfText(of: try inv.call("invoice.print_batch", ["ids": .array(ids)]))
         let pages = text.split(separator: "\u{0C}").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
         #expect(pages.count == 5)
         for (i, page) in pages.enumerated() { #expect(page.contains(String(format: "INV-%06d", i + 1))) }
@@ -70,7 +66,7 @@ import Testing
         #expect(branding["has_logo"] == .bool(true))
         #expect(branding["accent_color"] == "#1A6B3C")
         let id = try inv.issue(try inv.draft(customer: try inv.customer(), [("Branded", "1", "10.00", nil)]).id).id
-        let text = try pdfText(try inv.call("invoice.render", ["id": JSON(id), "format": "pdf"]))
+        let text = try pdfText(of: try inv.call("invoice.render", ["id": JSON(id), "format": "pdf"]))
         #expect(text.contains("IBAN DE00 1234 5678"))
         let html = try inv.call("invoice.render", ["id": JSON(id), "format": "html"])
         let page = String(decoding: Data(base64Encoded: html["data_base64"]!.stringValue!)!, as: UTF8.self)
@@ -95,7 +91,7 @@ import Testing
             _ = try inv.issue(try inv.draft(customer: customer, [("Job \(i)", "1", "10.00", nil)]).id, date: "2026-02-01")
         }
         _ = try inv.call("payment.record", ["customer_id": JSON(customer), "amount": "250.00", "received_on": "2026-02-10", "method": "cash"])
-        let text = try pdfText(try inv.call("report.statement_pdf", ["customer_id": JSON(customer), "from": "2026-01-01", "to": "2026-03-31"]))
+        let text = try pdfText(of: try inv.call("report.statement_pdf", ["customer_id": JSON(customer), "from": "2026-01-01", "to": "2026-03-31"]))
         #expect(text.contains("Statement of account"))
         #expect(text.contains("Statement Client"))
         #expect(text.contains("INV-000060"))

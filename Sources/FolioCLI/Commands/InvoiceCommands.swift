@@ -6,7 +6,7 @@ struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoice", abstract: "Create, edit, issue, show, list, void, credit, note and delete invoices.",
         subcommands: [New.self, Edit.self, Issue.self, Show.self, List.self, Cancel.self, Credit.self, Note.self,
-                      Delete.self, Render.self, PrintBatch.self, Send.self])
+                      Delete.self, Render.self, PrintBatch.self, Send.self, FromOrder.self])
 
     static let noun = Noun("invoice")
     static let listView = ListView(noun: noun, columns: [

@@ -4,7 +4,7 @@ import FolioRender
 import FolioWire
 import NIOCore
 
-/// Renders invoices and credit notes. The data comes from the tenant's own functions
+/// Renders invoices, credit notes, statements, order confirmations and delivery notes. The data comes from the tenant's own functions
 /// (one statement, under the tenant's role like any request); the rendering runs on the
 /// pool's worker thread, never on an event loop.
 struct DocumentRendering: Sendable {
@@ -32,6 +32,15 @@ struct DocumentRendering: Sendable {
                     try fetch(db, enter, getter: "invoice_get", .object(["id": id]))
                 }
                 return pdf(try DocumentRenderer.pdf(fetched.map(\.document), branding: fetched.first?.branding ?? Branding()))
+            }
+        case .order, .delivery:
+            let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
+            let id = arguments["id"] ?? .null
+            let isOrder = method == .order
+            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+                let fetched = try fetchOrderDocument(db, enter, isOrder: isOrder, id: id)
+                let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)
+                return .json(["content_type": .string(rendered.contentType), "data_base64": .string(Base64.encode(rendered.bytes))])
             }
         case .invoice, .creditNote:
             let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
@@ -68,5 +77,31 @@ struct DocumentRendering: Sendable {
         func parse(_ text: String?) throws -> JSON { try JSONParser.parse(text ?? "null") }
         return (InvoiceDocument(invoice: try parse(row[0]), tenant: try parse(row[1]), customer: try parse(row[2])),
                 Branding(json: try parse(row[3])))
+    }
+
+    /// An order confirmation (`isOrder`) or a delivery note, with its order, tenant, customer,
+    /// the order's signature and the tenant's branding, read in one statement like `fetch`.
+    private func fetchOrderDocument(
+        _ db: PostgresConnection, _ enter: TenantEntry, isOrder: Bool, id: JSON
+    ) throws -> (document: InvoiceDocument, branding: Branding) {
+        let source = isOrder
+            ? "SELECT NULL::jsonb AS d, order_get($1::jsonb) AS o"
+            : "SELECT x.d, order_get(jsonb_build_object('id', (x.d->>'order_id')::bigint)) AS o FROM delivery_get($1::jsonb) AS x(d)"
+        let results = try db.pipeline([
+            enter.statement(on: db),
+            PostgresStatement("""
+                SELECT r.d::text, r.o::text, tenant_get('{}')::text,
+                       customer_get(jsonb_build_object('id', (r.o->>'customer_id')::bigint))::text,
+                       branding_for_render()::text, order_signature_for_render((r.o->>'id')::bigint)
+                FROM (\(source)) AS r
+                """, [JSONWriter.string(.object(["id": id]))], prepareAs: isOrder ? "folio_render_order" : "folio_render_delivery"),
+        ])
+        let row = results[1].rows[0]
+        func parse(_ text: String?) throws -> JSON { try JSONParser.parse(text ?? "null") }
+        let order = try parse(row[1]), tenant = try parse(row[2]), customer = try parse(row[3])
+        let document = isOrder
+            ? InvoiceDocument(order: order, tenant: tenant, customer: customer, signaturePNG: row[5].flatMap(Base64.decode))
+            : InvoiceDocument(delivery: try parse(row[0]), order: order, tenant: tenant, customer: customer)
+        return (document, Branding(json: try parse(row[4])))
     }
 }
