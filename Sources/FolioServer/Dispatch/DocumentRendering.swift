@@ -1,4 +1,5 @@
 import FolioDomain
+import FolioEInvoice
 import FolioPostgres
 import FolioRender
 import FolioWire
@@ -34,11 +35,17 @@ struct DocumentRendering: Sendable {
                 return pdf(try DocumentRenderer.pdf(fetched.map(\.document), branding: fetched.first?.branding ?? Branding()))
             }
         default:
-            let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
             var withoutFormat = arguments
             withoutFormat["format"] = nil
             let reference = withoutFormat
             let getter = spec.name == "credit_note.render" ? "credit_note_get" : "invoice_get"
+            if let einvoice = EInvoiceFormat(rawValue: arguments["format"]?.stringValue ?? "") {
+                return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+                    let xml = try EInvoiceRendering.render(db, enter, getter: getter, .object(reference), as: einvoice)
+                    return .json(["content_type": "application/xml", "data_base64": .string(Base64.encode(xml))])
+                }
+            }
+            let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
             return pool.run(on: eventLoop, tenant: enter.tenant) { db in
                 let fetched = try fetch(db, enter, getter: getter, .object(reference))
                 let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)

@@ -1,0 +1,343 @@
+import FolioClient
+import FolioDomain
+import FolioWire
+import Foundation
+import Testing
+
+/// Contract v1.1 "Discounts, VAT categories and e-invoices": every document rendered as
+/// UBL and CII passes the official EN 16931 validation (schematron through Saxon, and the
+/// XSDs) with no fatal rule, and states the same totals and VAT breakdown as `invoice.get`.
+@Suite(.timeLimit(.minutes(10))) struct EInvoiceTests {
+    let server = ServerProcess.shared
+
+    static let rates: [(code: String, percent: String, category: String?, reason: String?)] = [
+        ("S19", "19", nil, nil), ("S7", "7", "S", nil), ("Z0", "0", nil, nil),
+        ("EX", "0", "E", "Exempt based on article 132 of Council Directive 2006/112/EC"),
+        ("RC", "0", "AE", "Reverse charge"), ("IC", "0", "K", "Intra-community supply"),
+        ("EXP", "0", "G", "Export outside the EU"), ("OUT", "0", "O", "Not subject to VAT"),
+        ("IGIC", "7", "L", nil), ("IPSI", "4", "M", nil),
+    ]
+
+    /// A tenant with complete seller data and every rate above.
+    private func seller(_ prefix: String, currency: String = "EUR") throws -> Invoicing {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant(prefix, currency: currency))
+        _ = try inv.call("tenant.update", [
+            "legal_name": "Folio Test GmbH & Co. <KG>",
+            "address": ["line1": "Hauptstraße 1", "city": "Berlin", "postal_code": "10115", "country": "DE"],
+            "tax_id": "DE123456789", "registration_id": "HRB 12345 B", "email": "billing@seller.example",
+            "electronic_address": ["scheme": "EM", "id": "billing@seller.example"],
+            "payment_account": ["iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX", "name": "Folio Test GmbH"],
+        ])
+        for rate in Self.rates {
+            var params: JSONObject = ["code": .string(rate.code), "name": .string(rate.code), "percent": .string(rate.percent)]
+            if let category = rate.category { params["category"] = .string(category) }
+            if let reason = rate.reason { params["exemption_reason"] = .string(reason) }
+            _ = try inv.call("tax_rate.create", params)
+        }
+        return inv
+    }
+
+    private func buyer(_ inv: Invoicing, country: String? = "FR", vat: String? = "FR40303265045") throws -> Int64 {
+        var billing: JSONObject = ["line1": "1 rue de la Paix", "city": "Paris", "postal_code": "75002"]
+        if let country { billing["country"] = .string(country) }
+        var params: JSONObject = [
+            "name": "Client SARL", "email": "ap@client.example", "billing_address": .object(billing),
+            "electronic_address": ["scheme": "0009", "id": "30326504500018"], "payment_terms_days": 14,
+        ]
+        if let vat { params["tax_id"] = .string(vat) }
+        if country != nil {
+            params["shipping_address"] = ["line1": "Zone Industrielle 4", "city": "Lyon", "postal_code": "69007", "country": "FR"]
+        }
+        return try inv.call("customer.create", params)["id"]!.int64Value!
+    }
+
+    private func line(_ description: String, _ qty: String, _ price: String, _ rate: String?, unit: String? = nil,
+                      percentOff: String? = nil, amountOff: String? = nil) -> JSON {
+        var object: JSONObject = ["description": .string(description), "qty": .string(qty), "unit_price": .string(price)]
+        object["tax_rate"] = rate.map { .string($0) } ?? .null
+        if let unit { object["unit"] = .string(unit) }
+        if let percentOff { object["discount_percent"] = .string(percentOff); object["discount_reason"] = "Loyalty discount" }
+        if let amountOff { object["discount_amount"] = .string(amountOff); object["discount_reason"] = "Damaged packaging" }
+        return .object(object)
+    }
+
+    private func render(_ inv: Invoicing, _ method: String, _ number: String, _ format: String) throws -> [UInt8] {
+        let result = try inv.call(method, ["number": .string(number), "format": .string(format)])
+        #expect(result["content_type"] == "application/xml")
+        return Base64.decode(result["data_base64"]!.stringValue!)!
+    }
+
+    /// Renders each document as UBL and CII, validates all of them in one run and checks
+    /// each one's totals (BT-106..BT-115) and VAT breakdown against the document's result.
+    private func validate(_ inv: Invoicing, _ documents: [JSON], creditNotes: Bool = false) throws {
+        let method = creditNotes ? "credit_note.render" : "invoice.render"
+        var files: [(name: String, xml: [UInt8])] = []
+        for document in documents {
+            let number = document["number"]!.stringValue!
+            for format in ["ubl", "cii"] {
+                files.append((inv.tenant + "-" + number + "." + format, try render(inv, method, number, format)))
+            }
+        }
+        let reports = try EN16931Validator.validate(files)
+        for document in documents {
+            let number = document["number"]!.stringValue!
+            for format in ["ubl", "cii"] {
+                let report = try #require(reports[inv.tenant + "-" + number + "." + format])
+                #expect(report.xsdErrors.isEmpty, "\(number) \(format): \(report.xsdErrors)")
+                #expect(report.fatal.isEmpty, "\(number) \(format): \(report.fatal)")
+                expectSameFigures(document, report, "\(number) \(format)")
+                if creditNotes {
+                    #expect(report.invoiceReference == document["invoice_number"]?.stringValue, "\(number) \(format)")
+                }
+            }
+        }
+    }
+
+    private func decimal(_ json: JSON?) -> ExactDecimal? { json?.stringValue.flatMap { ExactDecimal($0) } }
+
+    private func expectSameFigures(_ document: JSON, _ report: EN16931Validator.Report, _ label: String) {
+        let subtotal = decimal(document["subtotal"])
+        let pairs: [(String, ExactDecimal?)] = [
+            ("line_total", decimal(document["line_total"]) ?? subtotal),
+            ("tax_exclusive", subtotal), ("tax_total", decimal(document["tax_total"])),
+            ("tax_inclusive", decimal(document["total"])), ("payable", decimal(document["total"])),
+            ("allowance_total", decimal(document["allowance_total"]) ?? .zero),
+            ("charge_total", decimal(document["charge_total"]) ?? .zero),
+        ]
+        for (key, expected) in pairs {
+            #expect((decimal(report.totals[key]) ?? .zero) == expected, "\(label) \(key): \(String(describing: report.totals[key]))")
+        }
+        // The breakdown per category and rate, summed from the result's per-code entries.
+        var expected: [String: (ExactDecimal, ExactDecimal)] = [:]
+        for entry in document["tax_breakdown"]?.arrayValue ?? [] {
+            let category = entry["category"]?.stringValue ?? "?"
+            let key = category + "|" + (category == "O" ? "-" : decimal(entry["percent"])!.rounded(to: 4).description)
+            let sum = expected[key] ?? (.zero, .zero)
+            expected[key] = (sum.0 + decimal(entry["taxable"])!, sum.1 + decimal(entry["tax"])!)
+        }
+        var written: [String: (ExactDecimal, ExactDecimal)] = [:]
+        for entry in report.vat {
+            let category = entry["category"]?.stringValue ?? "?"
+            let key = category + "|" + (decimal(entry["percent"])?.rounded(to: 4).description ?? "-")
+            written[key] = (decimal(entry["taxable"]) ?? .zero, decimal(entry["tax"]) ?? .zero)
+            if ["E", "AE", "K", "G", "O"].contains(category) {
+                #expect(entry["exemption_reason"]?.stringValue != nil, "\(label): no exemption reason for \(category)")
+            }
+        }
+        #expect(Set(written.keys) == Set(expected.keys), "\(label): \(written.keys.sorted()) vs \(expected.keys.sorted())")
+        for (key, value) in expected {
+            #expect(written[key]?.0 == value.0 && written[key]?.1 == value.1, "\(label) VAT \(key)")
+        }
+    }
+
+    @Test func everyCategoryDiscountsAllowancesChargesAndBothRoundingModesValidate() throws {
+        let inv = try seller("einv")
+        let customer = try buyer(inv)
+        var issued: [JSON] = []
+        for mode in ["line", "document"] {
+            _ = try inv.call("tenant.update", ["tax_rounding": .string(mode)])
+            // Several rates with line discounts, allowances and charges, order reference, period, delivery.
+            let mixed = try inv.call("invoice.create", [
+                "customer_id": JSON(customer), "issue": true, "po_number": "PO-4711 <urgent> & \"quoted\"",
+                "period_start": "2026-10-01", "period_end": "2026-10-31", "delivery_date": "2026-10-31",
+                "notes": "Thank you & goodbye",
+                "lines": [line("Consulting", "3", "33.333", "S19", unit: "HUR", percentOff: "10"),
+                          line("Licence", "1", "99.99", "S19", amountOff: "5.00"),
+                          line("Books", "2.5", "12.34", "S7", unit: "KGM"),
+                          line("Export crate", "1", "10.00", "Z0"), line("Training", "1", "50.00", "EX"),
+                          line("Untaxed fee", "1", "2.50", nil)],
+                "allowances": [["percent": "5", "reason": "Volume rebate", "tax_rate": "S19"],
+                               ["amount": "3.00", "reason": "Voucher", "tax_rate": "S7"]],
+                "charges": [["amount": "7.50", "reason": "Shipping", "tax_rate": "S19"]],
+            ])
+            // The contract's arithmetic: amount = round(qty x price) - discount; percent allowance of its rate's lines.
+            let first = ExactDecimal("3")! * ExactDecimal("33.333")!
+            let gross = first.rounded(to: 2)
+            let discount = gross.percent(ExactDecimal("10")!).rounded(to: 2)
+            let net = gross + ExactDecimal(significand: -discount.significand, scale: discount.scale)
+            #expect(mixed["lines"]?.arrayValue?[0]["amount"] == .string(net.description))
+            #expect(mixed["lines"]?.arrayValue?[0]["discount_amount"] == .string(discount.description))
+            #expect(mixed["lines"]?.arrayValue?[0]["unit"] == "HUR")
+            #expect(mixed["lines"]?.arrayValue?[1]["amount"] == "94.99")
+            let base = net + ExactDecimal("94.99")!
+            let rebate = base.percent(ExactDecimal("5")!).rounded(to: 2)
+            #expect(mixed["allowances"]?.arrayValue?[0]["amount"] == .string(rebate.description))
+            #expect(mixed["allowance_total"] == .string((rebate + ExactDecimal("3.00")!).description))
+            #expect(mixed["charge_total"] == "7.50")
+            let lineTotal = (mixed["lines"]?.arrayValue ?? []).reduce(ExactDecimal.zero) { $0 + decimal($1["amount"])! }
+            #expect(mixed["line_total"] == .string(lineTotal.description))
+            #expect(decimal(mixed["subtotal"]) == lineTotal + ExactDecimal(significand: -(rebate + ExactDecimal("3.00")!).significand, scale: 2) + ExactDecimal("7.50")!)
+            issued.append(mixed)
+            // Reverse charge and intra-community supply (buyer VAT id, delivery date, deliver-to).
+            issued.append(try inv.call("invoice.create", [
+                "customer_id": JSON(customer), "issue": true, "delivery_date": "2026-11-02",
+                "lines": [line("Machine", "1", "1200.00", "RC"), line("Parts", "4", "19.95", "IC", unit: "C62"),
+                          line("Service", "1", "80.00", "S19")],
+            ]))
+            // Export, Canary Islands (IGIC) and Ceuta/Melilla (IPSI) rates.
+            issued.append(try inv.call("invoice.create", [
+                "customer_id": JSON(customer), "issue": true,
+                "lines": [line("Export goods", "2", "100.00", "EXP"), line("Canary goods", "3", "9.99", "IGIC", percentOff: "2.5"),
+                          line("Ceuta goods", "1", "45.45", "IPSI")],
+                "allowances": [["percent": "10", "reason": "Island promotion", "tax_rate": "IGIC"]],
+            ]))
+        }
+        // Outside the scope of VAT: on its own, without VAT ids (the registration id identifies the seller).
+        issued.append(try inv.call("invoice.create", [
+            "customer_id": JSON(customer), "issue": true, "lines": [line("Donation receipt", "1", "250.00", "OUT")],
+        ]))
+        try validate(inv, issued)
+        #expect(try inv.call("audit.verify", ["full": true])["ok"] == .bool(true))
+    }
+
+    @Test func yenAndDinarInvoicesValidate() throws {
+        let yen = try seller("einvjpy", currency: "JPY")
+        let yenCustomer = try buyer(yen)
+        let jpy = try yen.call("invoice.create", [
+            "customer_id": JSON(yenCustomer), "issue": true,
+            "lines": [line("Tea", "3", "1234", "S19", percentOff: "15"), line("Cups", "7", "333", "S7", amountOff: "21")],
+            "allowances": [["percent": "3", "reason": "Festival", "tax_rate": "S19"]],
+            "charges": [["amount": "500", "reason": "Delivery", "tax_rate": "S7"]],
+        ])
+        #expect(jpy["total"]?.stringValue?.contains(".") == false)
+        try validate(yen, [jpy])
+
+        let dinar = try seller("einvbhd", currency: "BHD")
+        let dinarCustomer = try buyer(dinar)
+        var documents: [JSON] = []
+        for mode in ["line", "document"] {
+            _ = try dinar.call("tenant.update", ["tax_rounding": .string(mode)])
+            documents.append(try dinar.call("invoice.create", [
+                "customer_id": JSON(dinarCustomer), "issue": true,
+                "lines": [line("Dates", "2", "10.00", "S19"), line("Coffee", "1", "30.00", "S7"),
+                          line("Cardamom", "1", "5.50", "S19", amountOff: "0.500")],
+                "allowances": [["amount": "1.000", "reason": "Ramadan", "tax_rate": "S19"]],
+            ]))
+        }
+        #expect(documents[0]["total"]?.stringValue?.split(separator: ".").last?.count == 3)
+        try validate(dinar, documents)
+        // An amount EN 16931 cannot carry (a third decimal) is refused, not written wrong.
+        let fils = try dinar.call("invoice.create", [
+            "customer_id": JSON(dinarCustomer), "issue": true, "lines": [line("Saffron", "1", "1.005", "S19")],
+        ])
+        expectConflict("currency") { try render(dinar, "invoice.render", fils["number"]!.stringValue!, "ubl") }
+    }
+
+    @Test func creditNotesValidateAndReferenceTheirInvoice() throws {
+        let inv = try seller("einvcn")
+        let customer = try buyer(inv)
+        let invoice = try inv.call("invoice.create", [
+            "customer_id": JSON(customer), "issue": true,
+            "lines": [line("Widgets", "10", "15.00", "S19", percentOff: "5"), line("Manual", "1", "20.00", "S7")],
+        ])
+        let partial = try inv.call("credit_note.create", [
+            "invoice_id": JSON(invoice.id), "reason": "Returned widgets",
+            "lines": [line("Widgets returned", "2", "15.00", "S19", percentOff: "5")],
+        ])
+        #expect(partial["lines"]?.arrayValue?[0]["discount_amount"] == "1.50")
+        #expect(partial["lines"]?.arrayValue?[0]["amount"] == "28.50")
+        let byAmount = try inv.call("credit_note.create", ["invoice_id": JSON(invoice.id), "reason": "Goodwill", "amount": "11.90"])
+        let voidedInvoice = try inv.call("invoice.create", [
+            "customer_id": JSON(customer), "issue": true,
+            "lines": [line("Cancelled order", "2", "40.00", "S19", amountOff: "8.00")],
+            "charges": [["amount": "5.00", "reason": "Handling", "tax_rate": "S19"]],
+        ])
+        let voidNote = try inv.call("invoice.void", ["id": JSON(voidedInvoice.id), "reason": "Order cancelled"])
+        #expect(voidNote["total"] == voidedInvoice["total"])
+        try validate(inv, [partial, byAmount, voidNote], creditNotes: true)
+        #expect(try inv.call("audit.verify", ["full": true])["ok"] == .bool(true))
+    }
+
+    @Test func documentsThatCannotBeValidAreConflictsNamingTheField() throws {
+        let inv = try seller("einvbad")
+        let noCountry = try buyer(inv, country: nil)
+        let issued = try inv.call("invoice.create", [
+            "customer_id": JSON(noCountry), "issue": true, "lines": [line("Item", "1", "10.00", "S19")],
+        ])
+        for format in ["ubl", "cii"] {
+            expectConflict("billing_address.country") { try render(inv, "invoice.render", issued["number"]!.stringValue!, format) }
+        }
+        let customer = try buyer(inv)
+        let draft = try inv.call("invoice.create", ["customer_id": JSON(customer), "lines": [line("Item", "1", "10.00", "S19")]])
+        for format in ["ubl", "cii"] {
+            expectConflict("id") { try inv.call("invoice.render", ["id": JSON(draft.id), "format": .string(format)]) }
+        }
+        // Reverse charge without the customer's VAT id.
+        let noVAT = try buyer(inv, vat: nil)
+        let reverse = try inv.call("invoice.create", [
+            "customer_id": JSON(noVAT), "issue": true, "lines": [line("Machine", "1", "100.00", "RC")],
+        ])
+        expectConflict("tax_id") { try render(inv, "invoice.render", reverse["number"]!.stringValue!, "ubl") }
+        // The seller without a VAT id.
+        _ = try inv.call("tenant.update", ["tax_id": .null])
+        expectConflict("tenant.tax_id") { try render(inv, "invoice.render", reverse["number"]!.stringValue!, "cii") }
+    }
+
+    @Test func inputRulesNameTheField() throws {
+        let inv = try seller("einvin")
+        let customer = try buyer(inv)
+        func expectInvalid(_ field: String, _ method: String, _ params: JSONObject) {
+            do {
+                _ = try inv.call(method, params)
+                Issue.record("expected -32602 on \(field)")
+            } catch let error as RPCError {
+                #expect(error.code == ErrorCode.invalidParams && error.field == field, "\(error)")
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+        expectInvalid("exemption_reason", "tax_rate.create", ["code": "E2", "name": "Exempt", "percent": "0", "category": "E"])
+        expectInvalid("exemption_reason", "tax_rate.create", ["code": "K2", "name": "IC", "percent": "0", "category": "K"])
+        expectInvalid("payment_account.iban", "tenant.update", ["payment_account": ["iban": "DE89370400440532013001"]])
+        expectInvalid("electronic_address.scheme", "customer.create", ["name": "X", "electronic_address": ["scheme": "e-mail", "id": "x"]])
+        expectInvalid("lines[0].discount_amount", "invoice.create", [
+            "customer_id": JSON(customer), "lines": [line("Too much", "1", "10.00", "S19", amountOff: "10.01")]])
+        expectInvalid("allowances[0].reason", "invoice.create", [
+            "customer_id": JSON(customer), "lines": [line("A", "1", "10.00", "S19")],
+            "allowances": [["amount": "1.00", "reason": "", "tax_rate": "S19"]]])
+        expectInvalid("charges[1].tax_rate", "invoice.create", [
+            "customer_id": JSON(customer), "lines": [line("A", "1", "10.00", "S19")],
+            "charges": [["amount": "1.00", "reason": "Fine", "tax_rate": "S19"], ["amount": "1.00", "reason": "Bad", "tax_rate": "NOPE"]]])
+        let rate = try inv.call("tax_rate.get", ["code": "Z0"])
+        #expect(rate["category"] == "Z")
+        #expect(try inv.call("tax_rate.get", ["code": "S19"])["category"] == "S")
+        #expect(try inv.call("tenant.get")["payment_account"]?["iban"] == "DE89370400440532013000")
+    }
+
+    /// Rendering speed for the README: 1,000 issued invoices rendered as UBL one after the
+    /// other through the server (printed, not asserted: timing depends on the machine).
+    @Test func renderingAThousandUBLInvoices() throws {
+        let inv = try seller("einvbench")
+        let customer = try buyer(inv)
+        var numbers: [String] = []
+        for k in 0..<1000 {
+            let issued = try inv.call("invoice.create", [
+                "customer_id": JSON(customer), "issue": true,
+                "lines": [line("Consulting \(k)", "3", "120.00", "S19", percentOff: "5"), line("Books", "2", "12.50", "S7"),
+                          line("Training", "1", "80.00", "EX")],
+            ])
+            numbers.append(issued["number"]!.stringValue!)
+        }
+        let start = ContinuousClock.now
+        var bytes = 0
+        for number in numbers {
+            bytes += try render(inv, "invoice.render", number, "ubl").count
+        }
+        let elapsed = ContinuousClock.now - start
+        print("einvoice bench: rendered 1000 UBL invoices (\(bytes / 1000) bytes each) in \(elapsed)")
+        let sample = try EN16931Validator.validate([("bench-" + numbers[999], try render(inv, "invoice.render", numbers[999], "ubl"))])
+        #expect(sample.values.allSatisfy { $0.fatal.isEmpty && $0.xsdErrors.isEmpty })
+    }
+
+    private func expectConflict(_ field: String, _ body: () throws -> Any) {
+        do {
+            _ = try body()
+            Issue.record("expected -32003 on \(field)")
+        } catch let error as RPCError {
+            #expect(error.code == ErrorCode.conflict, "\(error)")
+            #expect(error.field == field, "\(error)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}
