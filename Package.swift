@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "FolioWireTests", dependencies: ["FolioWire"]),
         .testTarget(name: "FolioDomainTests", dependencies: ["FolioDomain"]),
         .testTarget(name: "FolioRenderTests", dependencies: ["FolioRender", "FolioWire"]),
+        .testTarget(name: "FolioEInvoiceTests", dependencies: ["FolioEInvoice", "FolioWire"]),
         .testTarget(name: "FolioIntegrationTests", dependencies: [
             "FolioClient", "FolioWire", "FolioDomain", "FolioPostgres",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -91,6 +91,10 @@ public struct XMLWriter: Sendable {
 
     /// Escapes markup characters; drops characters XML 1.0 cannot represent.
     static func escape(_ text: String, attribute: Bool) -> String {
+        // Most values (numbers, codes, dates, names) need nothing: one pass over the bytes.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0xEF }) {
+            return text
+        }
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
