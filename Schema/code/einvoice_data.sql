@@ -132,3 +132,32 @@ BEGIN
         'invoice_issue_date', (SELECT date_text(i.issue_date) FROM invoices i WHERE i.id = (doc->>'invoice_id')::bigint));
 END
 $$;
+
+-- One page of export.invoices {from, to, format: "ubl", limit?, cursor?}: the
+-- issued invoices (void included) with issue_date in from..to, by id, each
+-- with what its e-invoice needs -> {count (all in the period), tenant,
+-- rows: [{document, customer, extras}], next_cursor}. The documents are built
+-- by the server (EInvoiceExport).
+CREATE OR REPLACE FUNCTION einvoice_export_page(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    per daterange := report_period(p);
+    lim int := page_limit(p);
+    after bigint := page_after(p);
+    res jsonb;
+    nxt text;
+BEGIN
+    SELECT coalesce(jsonb_agg(jsonb_build_object('document', x.d, 'customer', customer_json(c), 'extras', einvoice_extras(x.d))
+                              ORDER BY x.id) FILTER (WHERE x.k <= lim), '[]'),
+           CASE WHEN count(*) > lim THEN max(x.id) FILTER (WHERE x.k <= lim)::text END
+      INTO res, nxt
+      FROM (SELECT i.id, i.customer_id, invoice_full_json(i) AS d, row_number() OVER (ORDER BY i.id) AS k
+              FROM invoices i
+             WHERE i.issue_date <@ per AND i.status <> 'draft' AND i.id > after
+             ORDER BY i.id LIMIT lim + 1) x
+      JOIN customers c ON c.id = x.customer_id;
+    RETURN jsonb_build_object(
+        'count', (SELECT count(*) FROM invoices i WHERE i.issue_date <@ per AND i.status <> 'draft'),
+        'tenant', tenant_get('{}'), 'rows', res, 'next_cursor', nxt);
+END
+$$;

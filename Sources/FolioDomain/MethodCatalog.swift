@@ -392,7 +392,9 @@ public enum MethodCatalog {
             .optional("columns", .object(["sku", "name", "unit_price", "description", "tax_rate", "stock_qty"]
                 .map { .optional($0, .text(max: 100)) })),
         ]),
-        method("export.invoices", .tenant(.viewer), period + [.optional("format", .choice(["csv", "json", "ubl"]))]),
+        // Rendering: CSV and JSON come from SQL; "ubl" documents are built by the server, a page at a time.
+        MethodSpec(name: "export.invoices", access: .tenant(.viewer), mutating: false,
+                   fields: period + [.optional("format", .choice(["csv", "json", "ubl"]))] + paging, implementation: .rendering),
         method("export.payments", .tenant(.viewer), period + [.optional("format", .choice(["csv", "json"]))]),
         method("export.customers", .tenant(.viewer), [
             .optional("format", .choice(["csv", "json"])),

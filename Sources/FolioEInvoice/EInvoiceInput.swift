@@ -176,8 +176,11 @@ public struct EInvoiceInput: Sendable {
             account = nil
         }
         let used = Set(groups.map(\.category))
-        var deliverTo = try customer["shipping_address"].flatMap { $0.isNull ? nil : $0 }
-            .map { try Self.address($0, field: "shipping_address") }
+        // A shipping address is the deliver-to address (BG-15), which needs its country too.
+        var deliverTo: Address?
+        if let shipping = customer["shipping_address"], let fields = shipping.objectValue, fields.count > 0 {
+            deliverTo = try Self.address(shipping, field: "shipping_address")
+        }
         if used.contains("K") && deliverTo == nil {
             deliverTo = buyerAddress  // BR-IC-12: intra-community supplies name the deliver-to country.
         }

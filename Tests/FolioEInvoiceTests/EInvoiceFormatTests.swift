@@ -11,7 +11,7 @@ struct EInvoiceFormatTests {
         "payment_account": ["iban": "DE89370400440532013000"],
     ]
     static let customer: JSON = [
-        "name": "Buyer SARL", "tax_id": "FR40303265045",
+        "name": "Buyer SARL", "tax_id": "FR40303265045", "shipping_address": nil,
         "billing_address": ["line1": "1 rue de la Paix", "city": "Paris", "country": "FR"],
     ]
     static let invoice: JSON = [

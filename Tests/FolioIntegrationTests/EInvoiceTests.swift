@@ -335,6 +335,96 @@ import Testing
         #expect(sample.values.allSatisfy { $0.fatal.isEmpty && $0.xsdErrors.isEmpty })
     }
 
+    /// `export.invoices` with `format: "ubl"`: one valid document per invoice of the period,
+    /// paged, with the invoices that cannot be made valid listed (not failing the export).
+    @Test func exportWritesOneUBLDocumentPerInvoice() throws {
+        let inv = try seller("einvexp")
+        let customer = try buyer(inv)
+        let noCountry = try buyer(inv, country: nil)
+        var numbers: [String] = []
+        for k in 0..<5 {
+            numbers.append(try inv.call("invoice.create", [
+                "customer_id": JSON(k == 3 ? noCountry : customer), "issue": true,
+                "lines": [line("Item \(k)", "\(k + 1)", "10.00", "S19")],
+            ])["number"]!.stringValue!)
+        }
+        let today = try inv.call("invoice.get", ["number": .string(numbers[0])])["issue_date"]!
+        var documents: [JSON] = []
+        var skipped: [JSON] = []
+        var params: JSONObject = ["from": today, "to": today, "format": "ubl", "limit": 2]
+        while true {
+            let page = try inv.call("export.invoices", params)
+            #expect(page["count"] == 5)
+            documents += page["documents"]?.arrayValue ?? []
+            skipped += page["skipped"]?.arrayValue ?? []
+            guard let next = page["next_cursor"]?.stringValue else { break }
+            params["cursor"] = .string(next)
+        }
+        #expect(documents.map { $0["number"]!.stringValue! } == numbers.enumerated().filter { $0.offset != 3 }.map(\.element))
+        #expect(skipped.map { $0["field"] } == ["billing_address.country"])
+        #expect(skipped.first?["number"] == .string(numbers[3]))
+        let files = documents.map { ($0["number"]!.stringValue!, Base64.decode($0["data_base64"]!.stringValue!)!) }
+        let reports = try EN16931Validator.validate(files.map { (inv.tenant + "-export-" + $0.0, $0.1) })
+        #expect(reports.values.allSatisfy { $0.fatal.isEmpty && $0.xsdErrors.isEmpty })
+        // CSV is unchanged.
+        #expect(try inv.call("export.invoices", ["from": today, "to": today])["data"]?.stringValue?.contains(numbers[4]) == true)
+    }
+
+    /// The client: tax categories, seller settings, lines with units and discounts,
+    /// allowances, `folio invoice ubl|cii` and `folio export invoices --format ubl`.
+    @Test func folioWritesEInvoicesAndExports() throws {
+        let tenant = try server.makeTenant("einvcli")
+        let cli = CLI(socketPath: server.socketPath)
+        func folio(_ arguments: [String]) throws -> CommandResult {
+            let result = try cli.run(["--tenant", tenant] + arguments)
+            #expect(result.status == 0, "folio \(arguments): \(result.stderr)")
+            return result
+        }
+        _ = try folio(["tax", "add", "VAT19", "Standard", "19"])
+        let exempt = try folio(["--json", "tax", "add", "EXM", "Exempt", "0", "--category", "E",
+                                "--exemption-reason", "Exempt under article 132"])
+        #expect(try JSONParser.parse(exempt.stdout)["category"] == "E")
+        _ = try folio(["tenant", "set", "--legal-name", "CLI Seller GmbH", "--tax-id", "DE123456789",
+                       "--registration-id", "HRB 1", "--electronic-address", "EM:cli@seller.example",
+                       "--iban", "DE89370400440532013000", "--bic", "COBADEFFXXX", "--address-country", "DE", "--address-city", "Berlin"])
+        let settings = try JSONParser.parse(try folio(["--json", "tenant", "show"]).stdout)
+        #expect(settings["payment_account"]?["iban"] == "DE89370400440532013000")
+        #expect(settings["electronic_address"]?["scheme"] == "EM")
+        let customer = try JSONParser.parse(try folio([
+            "--json", "customer", "add", "CLI Buyer", "--tax-id", "FR40303265045", "--billing-country", "FR",
+            "--billing-city", "Paris", "--electronic-address", "0009:30326504500018",
+        ]).stdout)
+        let made = try JSONParser.parse(try folio([
+            "--json", "invoice", "new", "--customer", String(customer.id), "--issue",
+            "--line", "Consulting:3:100.00:VAT19:HUR:10%:Loyalty", "--line", "Course:1:50.00:EXM::5.00",
+            "--allowance", "2%:Early order:VAT19", "--charge", "4.90:Postage:VAT19", "--po", "PO-9",
+        ]).stdout)
+        #expect(made["lines"]?.arrayValue?[0]["amount"] == "270.00")
+        #expect(made["lines"]?.arrayValue?[0]["unit"] == "HUR")
+        #expect(made["lines"]?.arrayValue?[1]["amount"] == "45.00")
+        #expect(made["allowances"]?.arrayValue?[0]["amount"] == "5.40")
+        #expect(made["charge_total"] == "4.90")
+        let number = made["number"]!.stringValue!
+        let directory = TestEnvironment.scratchDirectory()
+        _ = try folio(["invoice", "ubl", number, "-o", directory + "/one.ubl.xml"])
+        _ = try folio(["invoice", "cii", number, "-o", directory + "/one.cii.xml"])
+        let shown = try folio(["invoice", "pdf", number, "--format", "text"]).stdout
+        #expect(shown.contains("discount 10%") && shown.contains("Allowance 2%: Early order") && shown.contains("Charge: Postage"))
+        let exported = try folio(["export", "invoices", "--from", made["issue_date"]!.stringValue!,
+                                  "--to", made["issue_date"]!.stringValue!, "--format", "ubl", "-o", directory + "/export"])
+        #expect(exported.stderr.contains("exported 1 of 1 invoice"))
+        let files: [(name: String, xml: [UInt8])] = try [
+            ("cli-ubl", Array(Data(contentsOf: URL(fileURLWithPath: directory + "/one.ubl.xml")))),
+            ("cli-cii", Array(Data(contentsOf: URL(fileURLWithPath: directory + "/one.cii.xml")))),
+            ("cli-export", Array(Data(contentsOf: URL(fileURLWithPath: directory + "/export/" + number + ".xml")))),
+        ]
+        let reports = try EN16931Validator.validate(files)
+        for (name, report) in reports {
+            #expect(report.fatal.isEmpty && report.xsdErrors.isEmpty, "\(name): \(report.fatal) \(report.xsdErrors)")
+            #expect(decimal(report.totals["tax_inclusive"]) == decimal(made["total"]), "\(name)")
+        }
+    }
+
     /// The validation is not a formality: a document whose tax total disagrees with its
     /// breakdown fails the schematron, and one with an element out of place fails the XSD.
     @Test func theValidatorRejectsWrongDocuments() throws {

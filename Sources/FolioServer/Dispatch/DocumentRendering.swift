@@ -26,6 +26,10 @@ struct DocumentRendering: Sendable {
                 return pdf(try DocumentRenderer.statementPDF(try parse(row[0]), tenant: try parse(row[1]),
                                                              branding: Branding(json: try parse(row[2]))))
             }
+        case "export.invoices":
+            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+                try EInvoiceRendering.export(db, enter, arguments)
+            }
         case "invoice.print_batch":
             let ids = arguments["ids"]?.arrayValue ?? []
             return pool.run(on: eventLoop, tenant: enter.tenant) { db in

@@ -1,3 +1,4 @@
+import FolioEInvoice
 import FolioPostgres
 import FolioRender
 import FolioWire
@@ -107,15 +108,34 @@ struct OutboxSender: Sendable {
     }
 
     /// The MIME message for one claimed row: a short cover note (text and HTML) and the
-    /// invoice as `<number>.pdf`.
+    /// invoice as `<number>.pdf`, `<number>.xml` (EN 16931 UBL) or both, as the tenant's
+    /// `einvoice_attachment` setting says. An invoice that cannot be made a valid e-invoice
+    /// goes out as PDF, and the note says why.
     func buildMessage(_ row: JSON, branding: Branding) throws -> MailMessage {
         let invoice = row["invoice"] ?? .null
         let tenant = row["tenant"] ?? .null
         let customer = row["customer"]
-        let document = InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer)
-        let pdf = try DocumentRenderer.render(document, as: .pdf, branding: branding).bytes
-
         let number = invoice["number"]?.stringValue ?? "invoice"
+        let wanted = tenant["einvoice_attachment"]?.stringValue ?? "pdf"
+        var attachments: [MailMessage.Attachment] = []
+        var problem: String?
+        if wanted != "pdf" {
+            do {
+                let xml = try EInvoiceFormat.ubl.render(document: invoice, tenant: tenant, customer: customer ?? .null,
+                                                        extras: row["einvoice_extras"] ?? .null)
+                attachments.append(.init(filename: "\(number).xml", contentType: "application/xml", bytes: xml))
+            } catch let error as EInvoiceError {
+                problem = error.message
+            }
+        }
+        if wanted != "ubl" || attachments.isEmpty {
+            let document = InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer)
+            let pdf = try DocumentRenderer.render(document, as: .pdf, branding: branding).bytes
+            attachments.insert(.init(filename: "\(number).pdf", contentType: "application/pdf", bytes: pdf), at: 0)
+        }
+        let attachedAs = attachments.map { $0.filename.hasSuffix(".xml") ? "the e-invoice \($0.filename) (UBL)" : $0.filename }
+            .joined(separator: " and ")
+
         let tenantName = tenant["legal_name"]?.stringValue ?? tenant["name"]?.stringValue ?? "Folio"
         let fromAddress = tenant["email"]?.stringValue ?? defaultFrom
         let domain = fromAddress.split(separator: "@").last.map(String.init) ?? "folio.local"
@@ -136,21 +156,23 @@ struct OutboxSender: Sendable {
             : "Please find attached invoice \(number)."
         var text = "Dear \(greetingName ?? "customer"),\n\n\(opening)\n\n"
         for (label, value) in facts { text += "\(label): \(value)\n" }
-        text += "\nThe invoice is attached as \(number).pdf.\n\nKind regards,\n\(tenantName)\n"
+        text += "\nThe invoice is attached as \(attachedAs).\n"
+        if let problem { text += "(No e-invoice could be made: \(problem))\n" }
+        text += "\nKind regards,\n\(tenantName)\n"
 
         var html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>\(MailMessage.escapeHTML(subject))</title></head>\n<body>\n"
         html += "<p>Dear \(MailMessage.escapeHTML(greetingName ?? "customer")),</p>\n<p>\(MailMessage.escapeHTML(opening))</p>\n<table>\n"
         for (label, value) in facts {
             html += "<tr><th align=\"left\">\(MailMessage.escapeHTML(label))</th><td>\(MailMessage.escapeHTML(value))</td></tr>\n"
         }
-        html += "</table>\n<p>The invoice is attached as \(MailMessage.escapeHTML(number)).pdf.</p>\n"
+        html += "</table>\n<p>The invoice is attached as \(MailMessage.escapeHTML(attachedAs)).</p>\n"
         html += "<p>Kind regards,<br>\n\(MailMessage.escapeHTML(tenantName))</p>\n</body></html>\n"
 
         return MailMessage(
             from: .init(fromAddress, name: tenantName),
             to: [.init(recipient, name: nil)],
             subject: subject, text: text, html: html,
-            attachments: [.init(filename: "\(number).pdf", contentType: "application/pdf", bytes: pdf)],
+            attachments: attachments,
             messageID: MailMessage.newMessageID(domain: domain))
     }
 }
