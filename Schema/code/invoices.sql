@@ -187,9 +187,11 @@ BEGIN
     cur := check_currency(coalesce(p->>'currency', s.currency));
     m := currency_decimals(cur);
     pl := price_lines(p->'lines', m);
-    adj := price_adjustments(adjustments_spec(p), pl.lines, m);
+    -- (The common case, no allowances or charges, costs no extra call.)
+    adj := CASE WHEN p ? 'allowances' OR p ? 'charges' THEN price_adjustments(adjustments_spec(p), pl.lines, m)
+                ELSE '[]'::jsonb END;
     tot := doc_totals(pl.lines, m, s.tax_rounding, adj);
-    PERFORM check_adjusted_total(tot);
+    IF adj <> '[]'::jsonb THEN PERFORM check_adjusted_total(tot); END IF;
     INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, delivery_date,
                           period_start, period_end, tax_rounding, subtotal, tax_total, total, tax_breakdown,
                           adjustments, allowance_total, charge_total)
@@ -226,8 +228,8 @@ END
 $$;
 
 -- invoice.update {id, customer_id?, lines?, currency?, notes?,
--- payment_terms_days?, po_number?, delivery_date?, period_start?, period_end?}:
--- drafts only (FL003). `lines` replaces all lines; a currency change re-rounds
+-- payment_terms_days?, po_number?, delivery_date?, period_start?, period_end?,
+-- allowances?, charges?}: drafts only (FL003). `lines` replaces all lines; a currency change re-rounds
 -- the existing lines; null clears notes, po_number, delivery_date and
 -- payment_terms_days; the period changes as a whole (both ends or neither). Totals are recomputed with the tenant's
 -- current tax_rounding.
@@ -273,8 +275,11 @@ BEGIN
              WHERE l.invoice_id = i.id AND l.line_no = x.line_no AND (l.amount, l.tax) IS DISTINCT FROM (x.amount, x.tax);
         END IF;
     END IF;
-    adj := price_adjustments(CASE WHEN p ? 'allowances' OR p ? 'charges' THEN adjustments_spec(p)
-                                  ELSE adjustments_respec(i.adjustments) END, lines, m);
+    -- Allowances and charges: a list given replaces that list; the stored ones are re-priced.
+    adj := price_adjustments(adjustments_spec(adjustments_json(adjustments_respec(i.adjustments))
+                                              || jsonb_strip_nulls(jsonb_build_object('allowances', p->'allowances',
+                                                                                      'charges', p->'charges'))),
+                             lines, m);
     tot := doc_totals(lines, m, s.tax_rounding, adj);
     PERFORM check_adjusted_total(tot);
     UPDATE invoices SET
@@ -381,7 +386,7 @@ BEGIN
         END IF;
     END IF;
     tot := doc_totals(lines, m, s.tax_rounding, i.adjustments);
-    PERFORM check_adjusted_total(tot);
+    IF i.adjustments <> '[]'::jsonb THEN PERFORM check_adjusted_total(tot); END IF;
     RETURN issue_draft(i, r.customer_name, r.customer_terms, s, d, today, lines, lj, tot, 'issued');
 END
 $$;

@@ -335,6 +335,41 @@ import Testing
         #expect(sample.values.allSatisfy { $0.fatal.isEmpty && $0.xsdErrors.isEmpty })
     }
 
+    /// Drafts: a percent allowance follows the lines it is a percent of, a list given to
+    /// `invoice.update` replaces only that list, and issuing re-prices with current percents.
+    @Test func draftAllowancesFollowTheirLines() throws {
+        let inv = try seller("einvdraft")
+        let customer = try buyer(inv)
+        let draft = try inv.call("invoice.create", [
+            "customer_id": JSON(customer), "lines": [line("A", "1", "100.00", "S19")],
+            "allowances": [["percent": "10", "reason": "Promo", "tax_rate": "S19"]],
+        ])
+        #expect(draft["allowance_total"] == "10.00")
+        #expect(draft["subtotal"] == "90.00")
+        let relined = try inv.call("invoice.update", ["id": JSON(draft.id), "lines": [line("A", "2", "100.00", "S19")]])
+        #expect(relined["allowances"]?.arrayValue?[0]["amount"] == "20.00")
+        #expect(relined["allowances"]?.arrayValue?[0]["base"] == "200.00")
+        let charged = try inv.call("invoice.update", ["id": JSON(draft.id),
+                                                      "charges": [["amount": "5.00", "reason": "Freight", "tax_rate": "S19"]]])
+        #expect(charged["allowance_total"] == "20.00")
+        #expect(charged["charge_total"] == "5.00")
+        #expect(charged["subtotal"] == "185.00")
+        #expect(charged["tax_breakdown"]?.arrayValue?[0]["allowances"] == "20.00")
+        #expect(charged["tax_breakdown"]?.arrayValue?[0]["charges"] == "5.00")
+        _ = try inv.call("tax_rate.update", ["code": "S19", "percent": "20"])
+        let issued = try inv.issue(draft.id)
+        #expect(issued["allowances"]?.arrayValue?[0]["tax_percent"] == "20")
+        #expect(issued["tax_total"] == "37.00")
+        #expect(try inv.call("invoice.get", ["id": JSON(draft.id)])["tax_breakdown"] == issued["tax_breakdown"])
+        let cleared = try inv.call("invoice.create", [
+            "customer_id": JSON(customer), "lines": [line("B", "1", "10.00", "S19")],
+            "allowances": [["amount": "1.00", "reason": "X", "tax_rate": "S19"]],
+        ])
+        #expect(try inv.call("invoice.update", ["id": JSON(cleared.id), "allowances": []])["subtotal"] == "10.00")
+        try validate(inv, [issued])
+        #expect(try inv.call("audit.verify", ["full": true])["ok"] == .bool(true))
+    }
+
     /// `export.invoices` with `format: "ubl"`: one valid document per invoice of the period,
     /// paged, with the invoices that cannot be made valid listed (not failing the export).
     @Test func exportWritesOneUBLDocumentPerInvoice() throws {
