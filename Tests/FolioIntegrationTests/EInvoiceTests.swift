@@ -445,6 +445,11 @@ import Testing
         _ = try folio(["invoice", "cii", number, "-o", directory + "/one.cii.xml"])
         let shown = try folio(["invoice", "pdf", number, "--format", "text"]).stdout
         #expect(shown.contains("discount 10%") && shown.contains("Allowance 2%: Early order") && shown.contains("Charge: Postage"))
+        _ = try folio(["invoice", "pdf", number, "-o", directory + "/one.pdf"])
+        let pdfText = try ProcessRunner.run("/usr/bin/pdftotext", ["-layout", directory + "/one.pdf", "-"]).stdout
+        #expect(pdfText.contains("discount 10%") && pdfText.contains("Early order") && pdfText.contains("Postage"), "\(pdfText)")
+        let table = try folio(["invoice", "show", number]).stdout
+        #expect(table.contains("3 HUR") && table.contains("30.00 (10%)") && table.contains("Early order"), "\(table)")
         let exported = try folio(["export", "invoices", "--from", made["issue_date"]!.stringValue!,
                                   "--to", made["issue_date"]!.stringValue!, "--format", "ubl", "-o", directory + "/export"])
         #expect(exported.stderr.contains("exported 1 of 1 invoice"))
