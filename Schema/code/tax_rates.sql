@@ -58,7 +58,8 @@ $$;
 
 -- tax_rate.update {code, name?, percent?, category?, exemption_reason?} (the
 -- category, its reason and the percent are checked together, see
--- check_vat_category; a percent change alone keeps the category). A new percent applies to lines priced
+-- check_vat_category; a percent change alone keeps the category, except that
+-- a default one follows it: S above 0 %, Z at 0 %). A new percent applies to lines priced
 -- from now on and to drafts when they are issued (invoice_issue re-reads the
 -- current percent); issued invoices and credit notes keep theirs.
 CREATE OR REPLACE FUNCTION tax_rate_update(p jsonb) RETURNS jsonb
@@ -68,7 +69,11 @@ BEGIN
     UPDATE tax_rates SET
         name = CASE WHEN p ? 'name' THEN req_text(p->>'name', 'name', 200) ELSE name END,
         percent = CASE WHEN p ? 'percent' THEN check_percent((p->>'percent')::numeric, 'percent') ELSE percent END,
-        category = CASE WHEN p ? 'category' THEN p->>'category' ELSE category END,
+        -- A category left at its default follows a new percent (Z <-> S).
+        category = CASE WHEN p ? 'category' THEN p->>'category'
+                        WHEN p ? 'percent' AND category = CASE WHEN percent > 0 THEN 'S' ELSE 'Z' END
+                        THEN CASE WHEN (p->>'percent')::numeric > 0 THEN 'S' ELSE 'Z' END
+                        ELSE category END,
         exemption_reason = CASE WHEN p ? 'exemption_reason' THEN nullif(btrim(p->>'exemption_reason'), '')
                                 ELSE exemption_reason END,
         updated_at = now()

@@ -117,7 +117,8 @@ public struct EInvoiceInput: Sendable {
         for entry in document["tax_breakdown"]?.arrayValue ?? [] {
             let percent = EInvoiceAmount.parse(entry["percent"]?.stringValue)
             let category = entry["category"]?.stringValue ?? "Z"
-            let reason = entry["exemption_reason"]?.stringValue
+            // Only the exempting categories carry a reason (BR-S-10, BR-Z-10, BR-AF-10, BR-AG-10).
+            let reason = Self.exempting.contains(category) ? entry["exemption_reason"]?.stringValue : nil
             categories[key(entry["code"]?.stringValue, percent)] = (category, reason)
             let taxable = EInvoiceAmount.parse(entry["taxable"]?.stringValue)
             let tax = EInvoiceAmount.parse(entry["tax"]?.stringValue)
@@ -166,8 +167,11 @@ public struct EInvoiceInput: Sendable {
                        registrationID: tenant["registration_id"]?.stringValue,
                        endpoint: Self.endpoint(tenant["electronic_address"]),
                        email: tenant["email"]?.stringValue, phone: tenant["phone"]?.stringValue)
+        // A customer tax id without a country prefix is no VAT id (e.g. a US EIN): it is left out.
+        let buyerTaxID = customer["tax_id"]?.stringValue
         buyer = Party(name: customer["name"]?.stringValue ?? document["customer_name"]?.stringValue ?? "",
-                      address: buyerAddress, vatID: customer["tax_id"]?.stringValue, registrationID: nil,
+                      address: buyerAddress, vatID: buyerTaxID.flatMap { Self.hasCountryPrefix($0) ? $0 : nil },
+                      registrationID: nil,
                       endpoint: Self.endpoint(customer["electronic_address"]),
                       email: customer["email"]?.stringValue, phone: customer["phone"]?.stringValue)
         if let iban = tenant["payment_account"]?["iban"]?.stringValue {
@@ -206,15 +210,9 @@ public struct EInvoiceInput: Sendable {
         guard Self.hasCountryPrefix(vatID) else {
             throw EInvoiceError(field: "tenant.tax_id", "the seller's VAT id must start with its country code, e.g. DE123456789 (BR-CO-9)")
         }
-        if !categories.isDisjoint(with: ["AE", "K"]) {
-            guard let buyerVAT = buyer.vatID else {
-                throw EInvoiceError(field: "tax_id", "reverse charge and intra-community supplies need the customer's VAT id (customer tax_id)")
-            }
-            guard Self.hasCountryPrefix(buyerVAT) else {
-                throw EInvoiceError(field: "tax_id", "the customer's VAT id must start with its country code (BR-CO-9)")
-            }
-        } else if let buyerVAT = buyer.vatID, !Self.hasCountryPrefix(buyerVAT) {
-            throw EInvoiceError(field: "tax_id", "the customer's VAT id must start with its country code (BR-CO-9)")
+        if !categories.isDisjoint(with: ["AE", "K"]) && buyer.vatID == nil {
+            throw EInvoiceError(field: "tax_id", "reverse charge and intra-community supplies need the customer's VAT id "
+                                + "with its country code, e.g. FR40303265045 (customer tax_id)")
         }
         if categories.contains("K") && deliveryDate == nil && period == nil {
             throw EInvoiceError(field: "delivery_date", "intra-community supplies need a delivery_date or a period (BR-IC-11)")
@@ -227,7 +225,7 @@ public struct EInvoiceInput: Sendable {
     }
 
     private static func address(_ json: JSON?, field: String) throws -> Address {
-        guard let country = json?["country"]?.stringValue else {
+        guard let country = json?["country"]?.stringValue?.uppercased() else {
             throw EInvoiceError(field: field + ".country", "\(field).country is required for an e-invoice (ISO 3166-1 alpha-2 code)")
         }
         guard country.unicodeScalars.count == 2, country.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) else {
@@ -257,6 +255,9 @@ public struct EInvoiceInput: Sendable {
         }
         return text
     }
+
+    /// The categories that need an exemption reason (and the only ones that may have one).
+    static let exempting: Set<String> = ["E", "AE", "K", "G", "O"]
 
     /// Whether the category's rate is written (not for O: BR-O-05).
     static func hasRate(_ category: String) -> Bool { category != "O" }

@@ -11,7 +11,7 @@ import Testing
     let server = ServerProcess.shared
 
     static let rates: [(code: String, percent: String, category: String?, reason: String?)] = [
-        ("S19", "19", nil, nil), ("S7", "7", "S", nil), ("Z0", "0", nil, nil),
+        ("S19", "19", nil, nil), ("S7", "7", "S", "Reduced rate (books)"), ("Z0", "0", nil, nil),
         ("EX", "0", "E", "Exempt based on article 132 of Council Directive 2006/112/EC"),
         ("RC", "0", "AE", "Reverse charge"), ("IC", "0", "K", "Intra-community supply"),
         ("EXP", "0", "G", "Export outside the EU"), ("OUT", "0", "O", "Not subject to VAT"),
@@ -268,6 +268,18 @@ import Testing
             "customer_id": JSON(noVAT), "issue": true, "lines": [line("Machine", "1", "100.00", "RC")],
         ])
         expectConflict("tax_id") { try render(inv, "invoice.render", reverse["number"]!.stringValue!, "ubl") }
+        // A customer tax id that is no VAT id (no country prefix) is left out where it is optional...
+        let ein = try buyer(inv, country: "us", vat: "12-3456789")
+        let domestic = try inv.call("invoice.create", [
+            "customer_id": JSON(ein), "issue": true, "lines": [line("Item", "1", "10.00", "S19")],
+        ])
+        let report = try EN16931Validator.validate([("ein", try render(inv, "invoice.render", domestic["number"]!.stringValue!, "ubl"))])
+        #expect(report["ein"]?.fatal.isEmpty == true && report["ein"]?.xsdErrors.isEmpty == true)
+        // ...and refused where it is needed.
+        let einReverse = try inv.call("invoice.create", [
+            "customer_id": JSON(ein), "issue": true, "lines": [line("Machine", "1", "100.00", "RC")],
+        ])
+        expectConflict("tax_id") { try render(inv, "invoice.render", einReverse["number"]!.stringValue!, "cii") }
         // The seller without a VAT id.
         _ = try inv.call("tenant.update", ["tax_id": .null])
         expectConflict("tenant.tax_id") { try render(inv, "invoice.render", reverse["number"]!.stringValue!, "cii") }
@@ -300,6 +312,9 @@ import Testing
             "charges": [["amount": "1.00", "reason": "Fine", "tax_rate": "S19"], ["amount": "1.00", "reason": "Bad", "tax_rate": "NOPE"]]])
         let rate = try inv.call("tax_rate.get", ["code": "Z0"])
         #expect(rate["category"] == "Z")
+        #expect(try inv.call("tax_rate.update", ["code": "Z0", "percent": "5"])["category"] == "S")
+        #expect(try inv.call("tax_rate.update", ["code": "Z0", "percent": "0"])["category"] == "Z")
+        expectInvalid("percent", "tax_rate.update", ["code": "EX", "percent": "5"])
         #expect(try inv.call("tax_rate.get", ["code": "S19"])["category"] == "S")
         #expect(try inv.call("tenant.get")["payment_account"]?["iban"] == "DE89370400440532013000")
     }
