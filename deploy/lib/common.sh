@@ -14,7 +14,7 @@
 #   STATE_DIR  PGDATA_DIR  PGSOCK_DIR  PG_LOG
 
 # Debian packages a fresh machine needs. Add new ones here.
-FOLIO_APT_PACKAGES="postgresql postgresql-15-plpgsql-check libpq-dev pkg-config poppler-utils libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-wqy-microhei msmtp python3-aiosmtpd"
+FOLIO_APT_PACKAGES="postgresql postgresql-15-plpgsql-check libpq-dev pkg-config poppler-utils libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-wqy-microhei msmtp python3-aiosmtpd python3-venv"
 
 FOLIO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 PG_PORT=5432
