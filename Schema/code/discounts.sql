@@ -165,11 +165,11 @@ RETURN coalesce((SELECT sum((a->>'amount')::numeric) FROM jsonb_array_elements(a
 -- Result form of the stored adjustments: {allowances: [...], charges: [...]}.
 CREATE OR REPLACE FUNCTION adjustments_json(adj jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN jsonb_build_object(
+RETURN CASE WHEN adj = '[]'::jsonb THEN '{"allowances": [], "charges": []}'::jsonb ELSE jsonb_build_object(
     'allowances', coalesce((SELECT jsonb_agg(a - 'kind' ORDER BY o) FROM jsonb_array_elements(adj) WITH ORDINALITY e(a, o)
                              WHERE a->>'kind' = 'allowance'), '[]'::jsonb),
     'charges', coalesce((SELECT jsonb_agg(a - 'kind' ORDER BY o) FROM jsonb_array_elements(adj) WITH ORDINALITY e(a, o)
-                          WHERE a->>'kind' = 'charge'), '[]'::jsonb));
+                          WHERE a->>'kind' = 'charge'), '[]'::jsonb)) END;
 
 -- Stored adjustments back to a spec for re-pricing (a percent is priced again,
 -- a fixed amount kept), with each one's index within its kind.
