@@ -7,6 +7,8 @@ BEGIN
         'id', n.id, 'number', n.number, 'invoice_id', n.invoice_id, 'invoice_number', n.invoice_number,
         'customer_id', n.customer_id, 'currency', n.currency, 'issue_date', date_text(n.issue_date),
         'reason', n.reason, 'tax_rounding', n.tax_rounding,
+        -- (credit notes have no document-level allowances or charges: line_total = subtotal)
+        'line_total', money_text(n.subtotal, m), 'allowance_total', money_text(0, m), 'charge_total', money_text(0, m),
         'subtotal', money_text(n.subtotal, m), 'tax_total', money_text(n.tax_total, m),
         'total', money_text(n.total, m), 'tax_breakdown', n.tax_breakdown,
         'created_at', ts_text(n.created_at))
