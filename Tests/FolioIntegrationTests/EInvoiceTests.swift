@@ -468,10 +468,21 @@ import Testing
         let exported = try folio(["export", "invoices", "--from", made["issue_date"]!.stringValue!,
                                   "--to", made["issue_date"]!.stringValue!, "--format", "ubl", "-o", directory + "/export"])
         #expect(exported.stderr.contains("exported 1 of 1 invoice"))
+        _ = try folio(["export", "invoices", "--from", made["issue_date"]!.stringValue!,
+                       "--to", made["issue_date"]!.stringValue!, "--format", "ubl", "-o", directory + "/export.zip"])
+        let unzip = try ProcessRunner.run(EN16931Validator.python, ["-c", """
+            import sys, zipfile
+            z = zipfile.ZipFile(sys.argv[1])
+            assert z.testzip() is None
+            open(sys.argv[2], 'wb').write(z.read(z.namelist()[0]))
+            print(','.join(z.namelist()))
+            """, directory + "/export.zip", directory + "/unzipped.xml"])
+        #expect(unzip.status == 0 && unzip.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == number + ".xml", "\(unzip.stderr)")
         let files: [(name: String, xml: [UInt8])] = try [
             ("cli-ubl", Array(Data(contentsOf: URL(fileURLWithPath: directory + "/one.ubl.xml")))),
             ("cli-cii", Array(Data(contentsOf: URL(fileURLWithPath: directory + "/one.cii.xml")))),
             ("cli-export", Array(Data(contentsOf: URL(fileURLWithPath: directory + "/export/" + number + ".xml")))),
+            ("cli-zip", Array(Data(contentsOf: URL(fileURLWithPath: directory + "/unzipped.xml")))),
         ]
         let reports = try EN16931Validator.validate(files)
         for (name, report) in reports {

@@ -7,7 +7,8 @@ struct ExportCommand: ParsableCommand {
         commandName: "export", abstract: "Export invoices, payments or customers as CSV or JSON; invoices also as UBL.",
         discussion: """
             CSV is written exactly as the server sends it; JSON as {"items": [...]}. `export invoices --format ubl \
-            -o DIR` writes one EN 16931 UBL file per invoice (NUMBER.xml) into DIR, showing progress.
+            -o DIR` writes one EN 16931 UBL file per invoice (NUMBER.xml) into DIR (or into a ZIP archive when the \
+            name ends in .zip), showing progress.
             """,
         subcommands: [Invoices.self, Payments.self, Customers.self])
 
@@ -77,12 +78,16 @@ extension Session {
 }
 
 extension Session {
-    /// `export invoices --format ubl -o DIR`: fetches the period's UBL documents a page at
-    /// a time and writes each to DIR/<file_name>, with progress on standard error; invoices
-    /// that cannot be made valid are listed with the field to fix (exit status stays 0).
-    func exportEInvoices(_ params: JSONObject, into directory: String?) throws {
-        guard let directory else { throw ValidationError("--format ubl writes one file per invoice: give a directory with -o DIR") }
-        try Platform.makeDirectory(directory)
+    /// `export invoices --format ubl -o DIR|FILE.zip`: fetches the period's UBL documents a
+    /// page at a time and writes each to DIR/<file_name> (or into the ZIP archive), with
+    /// progress on standard error; invoices that cannot be made valid are listed with the
+    /// field to fix (exit status stays 0).
+    func exportEInvoices(_ params: JSONObject, into target: String?) throws {
+        guard let target else {
+            throw ValidationError("--format ubl writes one file per invoice: give a directory or a .zip file with -o")
+        }
+        var zip: ZipArchive? = target.hasSuffix(".zip") ? ZipArchive() : nil
+        if zip == nil { try Platform.makeDirectory(target) }
         var params = params
         params["format"] = "ubl"
         params["limit"] = 100
@@ -95,7 +100,11 @@ extension Session {
                       let bytes = document["data_base64"]?.stringValue.flatMap(Base64.decode) else {
                     throw ValidationError("the server sent a document without a file name or data")
                 }
-                try Platform.writeFile(directory + "/" + name, bytes)
+                if zip != nil {
+                    zip?.add(name, bytes)
+                } else {
+                    try Platform.writeFile(target + "/" + name, bytes)
+                }
                 written += 1
             }
             skipped += page["skipped"]?.arrayValue ?? []
@@ -108,6 +117,7 @@ extension Session {
             Platform.writeError("skipped \(entry["number"]?.stringValue ?? "?"): \(entry["message"]?.stringValue ?? "") "
                                 + "(field \(entry["field"]?.stringValue ?? "?"))\n")
         }
-        Platform.writeError("wrote \(InvoiceCommand.noun.counted(written)) as UBL to \(directory)\n")
+        if let zip { try Platform.writeFile(target, zip.bytes) }
+        Platform.writeError("wrote \(InvoiceCommand.noun.counted(written)) as UBL to \(target)\n")
     }
 }

@@ -26,9 +26,12 @@ enum EN16931Validator {
             .appendingPathComponent("../../Validation/en16931_validate.py").standardized.path
     }
 
+    /// The Python that has the validators (`deploy/test` sets it); "" when unset.
+    static var python: String { ProcessInfo.processInfo.environment["FOLIO_TEST_PYTHON"] ?? "" }
+
     /// Validates the documents (XML bytes, keyed by a name used for the file) in one run.
     static func validate(_ documents: [(name: String, xml: [UInt8])]) throws -> [String: Report] {
-        guard let python = ProcessInfo.processInfo.environment["FOLIO_TEST_PYTHON"], !python.isEmpty else {
+        guard !python.isEmpty else {
             throw CannotRun(description: "FOLIO_TEST_PYTHON is not set: run the tests through deploy/test")
         }
         let directory = TestEnvironment.scratchDirectory()
