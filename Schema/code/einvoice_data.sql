@@ -40,8 +40,9 @@ BEGIN
     IF jsonb_typeof(a) <> 'object' THEN PERFORM fail('FL602', format('%s must be {scheme, id}', field), field); END IF;
     SELECT key INTO k FROM jsonb_each(a) WHERE key NOT IN ('scheme', 'id') ORDER BY key LIMIT 1;
     IF k IS NOT NULL THEN PERFORM fail('FL602', format('unknown field %s', k), field || '.' || k); END IF;
-    IF jsonb_typeof(a->'scheme') IS DISTINCT FROM 'string' OR a->>'scheme' !~ '^([0-9]{4}|EM|[A-Z]{2,4})$' THEN
-        PERFORM fail('FL602', 'scheme must be an EAS code such as 0088, 9930 or EM', field || '.scheme');
+    IF jsonb_typeof(a->'scheme') IS DISTINCT FROM 'string' OR a->>'scheme' !~ '^([0-9]{4}|EM|AN|AQ|AS|AU)$' THEN
+        PERFORM fail('FL602', 'scheme must be an EAS code: four digits such as 0088 or 9930, or EM, AN, AQ, AS, AU',
+                     field || '.scheme');
     END IF;
     IF jsonb_typeof(a->'id') IS DISTINCT FROM 'string' OR btrim(a->>'id') = '' OR length(a->>'id') > 200 THEN
         PERFORM fail('FL602', 'id must be 1 to 200 characters', field || '.id');
