@@ -37,8 +37,10 @@ let package = Package(
         // E-mail: MIME messages and the sendmail-interface mailer. No server, no NIO.
         .target(name: "FolioMail", dependencies: ["FolioWire"]),
         // Server: socket listener, RPC dispatch, server methods, jobs, migrations.
+        // E-invoices: EN 16931 UBL 2.1 and CII D16B from the JSON results, with a small XML writer.
+        .target(name: "FolioEInvoice", dependencies: ["FolioWire", "FolioDomain"]),
         .target(name: "FolioServer", dependencies: [
-            "FolioWire", "FolioDomain", "FolioPostgres", "FolioRender", "FolioMail", "CFolioSocket",
+            "FolioWire", "FolioDomain", "FolioPostgres", "FolioRender", "FolioMail", "FolioEInvoice", "CFolioSocket",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -90,6 +92,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "FolioEInvoiceTests", dependencies: ["FolioEInvoice", "FolioWire"]),
         .testTarget(name: "FolioIntegrationTests", dependencies: [
             "FolioClient", "FolioWire", "FolioDomain", "FolioPostgres", "FolioTestSupport",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -39,9 +39,19 @@ BEGIN
     WITH cm AS (
         SELECT c.currency, currency_decimals(c.currency) AS m
           FROM (SELECT DISTINCT i.currency FROM invoices i WHERE i.id = ANY (ids)) c),
+    -- Allowances (negative) and charges (positive) count like lines of their rate.
+    aj AS (
+        SELECT i.id AS invoice_id, a->>'tax_rate' AS tax_rate, (a->>'tax_percent')::numeric AS tax_percent,
+               CASE WHEN a->>'kind' = 'allowance' THEN -(a->>'amount')::numeric ELSE (a->>'amount')::numeric END AS amount,
+               cm.m
+          FROM invoices i JOIN cm ON cm.currency = i.currency, jsonb_array_elements(i.adjustments) a
+         WHERE i.id = ANY (ids) AND i.adjustments <> '[]'::jsonb),
+    ajt AS (
+        SELECT aj.invoice_id, sum(aj.amount) AS amount, sum(line_tax(aj.amount, aj.tax_percent, aj.m)) AS tax
+          FROM aj GROUP BY aj.invoice_id),
     lt AS (
         SELECT l.invoice_id, min(cm.m) AS m, sum(l.amount) AS subtotal, sum(l.tax) AS line_tax,
-               bool_and(l.amount = line_amount(l.qty, l.unit_price, cm.m)
+               bool_and(l.amount = line_amount(l.qty, l.unit_price, cm.m) - l.discount
                         AND l.tax = line_tax(l.amount, l.tax_percent, cm.m)) AS lines_ok,
                '[' || string_agg(hash_line(ROW(l.line_no, l.item_id, l.description, l.qty, l.unit_price, l.tax_rate,
                                                l.tax_percent, l.amount, l.tax)::doc_line, cm.m),
@@ -53,14 +63,18 @@ BEGIN
         SELECT g.invoice_id, sum(g.tax) AS tax_total
           FROM (SELECT l.invoice_id,
                        group_tax(sum(l.amount), sum(l.tax), l.tax_percent, cm.m, i.tax_rounding) AS tax
-                  FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id JOIN cm ON cm.currency = i.currency
-                 WHERE l.invoice_id = ANY (ids) AND i.tax_rounding = 'document'
+                  FROM (SELECT x.invoice_id, x.tax_rate, x.tax_percent, x.amount, x.tax FROM invoice_lines x
+                         WHERE x.invoice_id = ANY (ids)
+                        UNION ALL
+                        SELECT aj.invoice_id, aj.tax_rate, aj.tax_percent, aj.amount, 0 FROM aj) l
+                  JOIN invoices i ON i.id = l.invoice_id JOIN cm ON cm.currency = i.currency
+                 WHERE i.tax_rounding = 'document'
                  GROUP BY l.invoice_id, l.tax_rate, l.tax_percent, cm.m, i.tax_rounding) g
          GROUP BY g.invoice_id),
     t AS (
-        SELECT lt.invoice_id, lt.lines_ok, lt.hl, round(lt.subtotal, lt.m) AS subtotal,
-               round(coalesce(dt.tax_total, lt.line_tax), lt.m) AS tax_total
-          FROM lt LEFT JOIN dt ON dt.invoice_id = lt.invoice_id),
+        SELECT lt.invoice_id, lt.lines_ok, lt.hl, round(lt.subtotal + coalesce(ajt.amount, 0), lt.m) AS subtotal,
+               round(coalesce(dt.tax_total, lt.line_tax + coalesce(ajt.tax, 0)), lt.m) AS tax_total
+          FROM lt LEFT JOIN dt ON dt.invoice_id = lt.invoice_id LEFT JOIN ajt ON ajt.invoice_id = lt.invoice_id),
     inv AS (
         SELECT i.id, i.number, i.series_period, i.seq, i.hash, i.subtotal, i.tax_total, i.total, t.lines_ok,
                ROW(coalesce(t.subtotal, 0), coalesce(t.tax_total, 0), NULL)::doc_totals_t AS tot,
@@ -124,7 +138,7 @@ BEGIN
           FROM (SELECT DISTINCT n.currency FROM credit_notes n WHERE n.id = ANY (ids)) c),
     lt AS (
         SELECT l.credit_note_id, min(cm.m) AS m, sum(l.amount) AS subtotal, sum(l.tax) AS line_tax,
-               bool_and(l.amount = line_amount(l.qty, l.unit_price, cm.m)
+               bool_and(l.amount = line_amount(l.qty, l.unit_price, cm.m) - l.discount
                         AND l.tax = line_tax(l.amount, l.tax_percent, cm.m)) AS lines_ok,
                '[' || string_agg(hash_line(ROW(l.line_no, NULL, l.description, l.qty, l.unit_price, l.tax_rate,
                                                l.tax_percent, l.amount, l.tax)::doc_line, cm.m),

@@ -7,6 +7,8 @@ BEGIN
         'id', n.id, 'number', n.number, 'invoice_id', n.invoice_id, 'invoice_number', n.invoice_number,
         'customer_id', n.customer_id, 'currency', n.currency, 'issue_date', date_text(n.issue_date),
         'reason', n.reason, 'tax_rounding', n.tax_rounding,
+        -- (credit notes have no document-level allowances or charges: line_total = subtotal)
+        'line_total', money_text(n.subtotal, m), 'allowance_total', money_text(0, m), 'charge_total', money_text(0, m),
         'subtotal', money_text(n.subtotal, m), 'tax_total', money_text(n.tax_total, m),
         'total', money_text(n.total, m), 'tax_breakdown', n.tax_breakdown,
         'created_at', ts_text(n.created_at))
@@ -98,7 +100,8 @@ $$;
 -- totals, hash link and number from the credit note series (series lock taken
 -- last), header and lines, then the invoice's credited/status. p_void marks
 -- invoice.void (status 'void' whatever the amounts). Returns the result object.
-CREATE OR REPLACE FUNCTION credit_note_write(i record, lines doc_line[], p_reason text, d date, p_void boolean) RETURNS jsonb
+CREATE OR REPLACE FUNCTION credit_note_write(i record, lines doc_line[], p_reason text, d date, p_void boolean,
+                                             lj jsonb DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     s record;
@@ -123,10 +126,15 @@ BEGIN
     VALUES (slot.number, slot.period, slot.seq, i.id, i.number, i.customer_id, i.currency, d, p_reason,
             s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown, slot.hash)
     RETURNING * INTO n;
+    -- Units and discounts come from the lines' result form lj (same order), when given.
     INSERT INTO credit_note_lines (credit_note_id, line_no, description, qty, unit_price, tax_rate, tax_percent,
-                                   amount, tax)
-    SELECT n.id, x.line_no, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
-      FROM unnest(lines) AS x;
+                                   amount, tax, unit, discount, discount_percent, discount_reason)
+    SELECT n.id, x.line_no, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax,
+           coalesce(e.j->>'unit', 'C62'), coalesce((e.j->>'discount_amount')::numeric, 0),
+           (e.j->>'discount_percent')::numeric, e.j->>'discount_reason'
+      FROM unnest(lines) WITH ORDINALITY AS x(line_no, item_id, description, qty, unit_price, tax_rate,
+                                             tax_percent, amount, tax, k)
+      LEFT JOIN jsonb_array_elements(coalesce(lj, '[]')) WITH ORDINALITY AS e(j, k) ON e.k = x.k;
     new_status := CASE WHEN p_void THEN 'void'
                        ELSE invoice_status(i.status, i.total, i.amount_paid, i.credited + n.total, i.sent_at) END;
     UPDATE invoices SET
@@ -141,7 +149,7 @@ BEGIN
     PERFORM audit('invoice', i.id, jsonb_build_object('status', new_status,
                                                       'credited', money_text(i.credited + n.total, m),
                                                       'credit_note', n.number));
-    RETURN credit_note_json(n, lines_json(lines, m));
+    RETURN credit_note_json(n, credit_note_lines_json(n.id, m));
 END
 $$;
 
@@ -157,6 +165,7 @@ DECLARE
     i record := invoice_find(p, true);
     reason text := req_text(p->>'reason', 'reason', 2000);
     lines doc_line[];
+    lj jsonb;
     cn record;
 BEGIN
     IF i.status = 'draft' THEN
@@ -166,7 +175,10 @@ BEGIN
     ELSIF i.amount_paid > 0 THEN
         PERFORM fail('FL003', format('invoice %s cannot be voided: payments are still allocated to it', i.number), 'id');
     END IF;
-    IF i.credited = 0 THEN
+    -- (An invoice with allowances or charges is credited per tax group: its lines
+    -- alone do not add up to its total.)
+    IF i.credited = 0 AND i.adjustments = '[]'::jsonb THEN
+        lj := invoice_lines_json(i.id, currency_decimals(i.currency));
         lines := invoice_lines_of(i.id);
         lines := (SELECT array_agg(ROW(x.line_no, NULL, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent,
                                        x.amount, x.tax)::doc_line ORDER BY x.line_no) FROM unnest(lines) x);
@@ -188,7 +200,7 @@ BEGIN
     UPDATE items it SET stock_qty = it.stock_qty + d.delta
       FROM (SELECT item_id, sum(qty_delta) AS delta FROM mv GROUP BY item_id) d
      WHERE it.id = d.item_id AND it.stock_qty IS NOT NULL;
-    RETURN credit_note_write(i, lines, reason, tenant_today(), true);
+    RETURN credit_note_write(i, lines, reason, tenant_today(), true, lj);
 END
 $$;
 
@@ -213,6 +225,7 @@ DECLARE
     d date;
     m int;
     lines doc_line[];
+    pl priced_lines;
     total numeric;
     bal numeric;
 BEGIN
@@ -251,7 +264,8 @@ BEGIN
         IF EXISTS (SELECT 1 FROM jsonb_array_elements(p->'lines') e WHERE e ? 'item_id') THEN
             PERFORM fail('FL602', 'credit note lines take no item_id', 'lines');
         END IF;
-        lines := (price_lines(p->'lines', m)).lines;
+        pl := price_lines(p->'lines', m);
+        lines := pl.lines;
         SELECT t.subtotal + t.tax_total INTO total
           FROM doc_totals(lines, m, (SELECT tax_rounding FROM settings)) t;
         IF total <= 0 THEN
@@ -262,7 +276,7 @@ BEGIN
                                          money_text(total, m), money_text(bal, m), i.number), 'lines');
         END IF;
     END IF;
-    RETURN credit_note_write(i, lines, reason, d, false);
+    RETURN credit_note_write(i, lines, reason, d, false, pl.lines_json);
 END
 $$;
 
@@ -280,7 +294,7 @@ BEGIN
     ELSE
         PERFORM fail('FL602', 'give id or number', 'id');
     END IF;
-    RETURN credit_note_json(n, lines_json(credit_note_lines_of(n.id), currency_decimals(n.currency)));
+    RETURN credit_note_json(n, credit_note_lines_json(n.id, currency_decimals(n.currency)));
 END
 $$;
 

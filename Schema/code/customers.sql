@@ -5,6 +5,7 @@ BEGIN
     RETURN jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email, 'phone', c.phone,
                        'billing_address', c.billing_address, 'shipping_address', c.shipping_address,
                        'payment_terms_days', c.payment_terms_days, 'tax_id', c.tax_id, 'notes', c.notes,
+                       'electronic_address', c.electronic_address,
                        'archived', c.archived, 'created_at', ts_text(c.created_at),
                        'updated_at', ts_text(c.updated_at));
 END
@@ -16,7 +17,8 @@ CREATE OR REPLACE FUNCTION customer_create(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE c record;
 BEGIN
-    INSERT INTO customers (name, email, phone, billing_address, shipping_address, payment_terms_days, tax_id, notes)
+    INSERT INTO customers (name, email, phone, billing_address, shipping_address, payment_terms_days, tax_id, notes,
+                           electronic_address)
     VALUES (req_text(p->>'name', 'name', 200),
             check_email(p->>'email', 'email'),
             check_text(p->>'phone', 'phone', 64),
@@ -24,7 +26,8 @@ BEGIN
             check_address(p->'shipping_address', 'shipping_address'),
             check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
             check_text(p->>'tax_id', 'tax_id', 64),
-            check_text(p->>'notes', 'notes', 4000))
+            check_text(p->>'notes', 'notes', 4000),
+            check_electronic_address(p->'electronic_address', 'electronic_address'))
     RETURNING * INTO c;
     PERFORM audit('customer', c.id, p);
     RETURN customer_json(c);
@@ -50,6 +53,9 @@ BEGIN
                                   ELSE payment_terms_days END,
         tax_id = CASE WHEN p ? 'tax_id' THEN check_text(p->>'tax_id', 'tax_id', 64) ELSE tax_id END,
         notes = CASE WHEN p ? 'notes' THEN check_text(p->>'notes', 'notes', 4000) ELSE notes END,
+        electronic_address = CASE WHEN p ? 'electronic_address'
+                                  THEN check_electronic_address(p->'electronic_address', 'electronic_address')
+                                  ELSE electronic_address END,
         updated_at = now()
     WHERE id = (p->>'id')::bigint
     RETURNING * INTO c;

@@ -116,7 +116,8 @@ BEGIN
                'subject', c.subject, 'attempts', c.attempts,
                'invoice', invoice_full_json(i),
                'tenant', tenant_get('{}'),
-               'customer', (SELECT customer_json(cu) FROM customers cu WHERE cu.id = i.customer_id))
+               'customer', (SELECT customer_json(cu) FROM customers cu WHERE cu.id = i.customer_id),
+               'einvoice_extras', einvoice_extras(jsonb_build_object('payment_terms_days', i.payment_terms_days)))
              ORDER BY c.id), '[]')
       INTO r
       FROM claimed c JOIN invoices i ON i.id = c.invoice_id;

@@ -45,7 +45,7 @@ CREATE OR REPLACE FUNCTION invoice_full_json(i record) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN (SELECT invoice_json(i, (SELECT c.name FROM customers c WHERE c.id = i.customer_id),
-                        lines_json(invoice_lines_of(i.id), currency_decimals(i.currency)), tenant_today())
+                        invoice_lines_json(i.id, currency_decimals(i.currency)), tenant_today())
            || invoice_extra_json(i));
 END
 $$;

@@ -17,11 +17,13 @@ BEGIN
     END IF;
     IF (NEW.id, NEW.number, NEW.series_period, NEW.seq, NEW.customer_id, NEW.currency, NEW.issue_date, NEW.due_date,
         NEW.payment_terms_days, NEW.po_number, NEW.notes, NEW.tax_rounding, NEW.subtotal, NEW.tax_total, NEW.total,
-        NEW.tax_breakdown, NEW.hash, NEW.created_at, NEW.issued_at, NEW.delivery_date, NEW.period_start, NEW.period_end)
+        NEW.tax_breakdown, NEW.hash, NEW.created_at, NEW.issued_at, NEW.delivery_date, NEW.period_start, NEW.period_end,
+        NEW.adjustments, NEW.allowance_total, NEW.charge_total)
        IS DISTINCT FROM
        (OLD.id, OLD.number, OLD.series_period, OLD.seq, OLD.customer_id, OLD.currency, OLD.issue_date, OLD.due_date,
         OLD.payment_terms_days, OLD.po_number, OLD.notes, OLD.tax_rounding, OLD.subtotal, OLD.tax_total, OLD.total,
-        OLD.tax_breakdown, OLD.hash, OLD.created_at, OLD.issued_at, OLD.delivery_date, OLD.period_start, OLD.period_end)
+        OLD.tax_breakdown, OLD.hash, OLD.created_at, OLD.issued_at, OLD.delivery_date, OLD.period_start, OLD.period_end,
+        OLD.adjustments, OLD.allowance_total, OLD.charge_total)
        OR NEW.status = 'draft'
        OR (OLD.status = 'void' AND (NEW.status, NEW.amount_paid, NEW.credited, NEW.voided_at, NEW.void_reason)
                                    IS DISTINCT FROM (OLD.status, OLD.amount_paid, OLD.credited, OLD.voided_at, OLD.void_reason)) THEN

@@ -35,6 +35,8 @@ BEGIN
         'payment_terms_days', i.payment_terms_days, 'po_number', i.po_number, 'notes', i.notes,
         'delivery_date', date_text(i.delivery_date), 'period_start', date_text(i.period_start),
         'period_end', date_text(i.period_end), 'tax_rounding', i.tax_rounding,
+        'line_total', money_text(i.subtotal + i.allowance_total - i.charge_total, m),
+        'allowance_total', money_text(i.allowance_total, m), 'charge_total', money_text(i.charge_total, m),
         'subtotal', money_text(i.subtotal, m), 'tax_total', money_text(i.tax_total, m),
         'total', money_text(i.total, m), 'tax_breakdown', i.tax_breakdown,
         'amount_paid', money_text(i.amount_paid, m), 'credited', money_text(i.credited, m),
@@ -42,6 +44,7 @@ BEGIN
         'created_at', ts_text(i.created_at), 'updated_at', ts_text(i.updated_at),
         'issued_at', ts_text(i.issued_at), 'sent_at', ts_text(i.sent_at),
         'voided_at', ts_text(i.voided_at), 'void_reason', i.void_reason)
+        || adjustments_json(i.adjustments)
         || CASE WHEN lines IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lines', lines) END;
 END
 $$;
@@ -165,6 +168,7 @@ DECLARE
     cur text;
     m int;
     pl priced_lines;
+    adj jsonb;
     tot doc_totals_t;
     period daterange := check_period(p);
     issue boolean := coalesce((p->>'issue')::boolean, false);
@@ -183,17 +187,21 @@ BEGIN
     cur := check_currency(coalesce(p->>'currency', s.currency));
     m := currency_decimals(cur);
     pl := price_lines(p->'lines', m);
-    tot := doc_totals(pl.lines, m, s.tax_rounding);
+    -- (The common case, no allowances or charges, costs no extra call.)
+    adj := CASE WHEN p ? 'allowances' OR p ? 'charges' THEN price_adjustments(adjustments_spec(p), pl.lines, m)
+                ELSE '[]'::jsonb END;
+    tot := doc_totals(pl.lines, m, s.tax_rounding, adj);
+    IF adj <> '[]'::jsonb THEN PERFORM check_adjusted_total(tot); END IF;
     INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, delivery_date,
-                          period_start, period_end, tax_rounding, subtotal, tax_total, total, tax_breakdown)
+                          period_start, period_end, tax_rounding, subtotal, tax_total, total, tax_breakdown,
+                          adjustments, allowance_total, charge_total)
     VALUES (c.id, cur, check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
             check_text(p->>'po_number', 'po_number', 100), check_text(p->>'notes', 'notes', 4000),
             (p->>'delivery_date')::date, lower(period), upper(period) - 1,
-            s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown)
+            s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown,
+            adj, adjustments_total(adj, 'allowance'), adjustments_total(adj, 'charge'))
     RETURNING * INTO i;
-    INSERT INTO invoice_lines (invoice_id, line_no, item_id, description, qty, unit_price, tax_rate, tax_percent, amount, tax)
-    SELECT i.id, x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
-      FROM unnest(pl.lines) AS x;
+    PERFORM invoice_lines_insert(i.id, pl);
     IF issue THEN
         RETURN issue_draft(i, c.name, c.payment_terms_days, s, d, today, pl.lines, pl.lines_json, tot, 'created');
     END IF;
@@ -220,8 +228,8 @@ END
 $$;
 
 -- invoice.update {id, customer_id?, lines?, currency?, notes?,
--- payment_terms_days?, po_number?, delivery_date?, period_start?, period_end?}:
--- drafts only (FL003). `lines` replaces all lines; a currency change re-rounds
+-- payment_terms_days?, po_number?, delivery_date?, period_start?, period_end?,
+-- allowances?, charges?}: drafts only (FL003). `lines` replaces all lines; a currency change re-rounds
 -- the existing lines; null clears notes, po_number, delivery_date and
 -- payment_terms_days; the period changes as a whole (both ends or neither). Totals are recomputed with the tenant's
 -- current tax_rounding.
@@ -233,7 +241,9 @@ DECLARE
     c record;
     cur text;
     m int;
+    pl priced_lines;
     lines doc_line[];
+    adj jsonb;
     tot doc_totals_t;
     period daterange := check_period(p);
 BEGIN
@@ -246,23 +256,32 @@ BEGIN
     cur := CASE WHEN p ? 'currency' THEN check_currency(coalesce(p->>'currency', s.currency)) ELSE i.currency END;
     m := currency_decimals(cur);
     IF p ? 'lines' THEN
-        lines := (price_lines(p->'lines', m)).lines;
+        pl := price_lines(p->'lines', m);
+        lines := pl.lines;
         DELETE FROM invoice_lines WHERE invoice_id = i.id;
-        INSERT INTO invoice_lines (invoice_id, line_no, item_id, description, qty, unit_price, tax_rate, tax_percent, amount, tax)
-        SELECT i.id, x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
-          FROM unnest(lines) AS x;
+        PERFORM invoice_lines_insert(i.id, pl);
     ELSE
         SELECT array_agg(ROW(x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent,
                              a.amt, line_tax(a.amt, x.tax_percent, m))::doc_line ORDER BY x.line_no)
           INTO lines
-          FROM unnest(invoice_lines_of(i.id)) AS x, LATERAL (SELECT line_amount(x.qty, x.unit_price, m) AS amt) a;
+          FROM invoice_lines x,
+               LATERAL (SELECT line_amount(x.qty, x.unit_price, m)
+                               - least(line_discount(line_amount(x.qty, x.unit_price, m), x.discount_percent, x.discount, m),
+                                       line_amount(x.qty, x.unit_price, m)) AS amt) a
+         WHERE x.invoice_id = i.id;
         IF cur <> i.currency THEN
-            UPDATE invoice_lines l SET amount = x.amount, tax = x.tax
+            UPDATE invoice_lines l SET amount = x.amount, tax = x.tax, discount = line_amount(l.qty, l.unit_price, m) - x.amount
               FROM unnest(lines) AS x
              WHERE l.invoice_id = i.id AND l.line_no = x.line_no AND (l.amount, l.tax) IS DISTINCT FROM (x.amount, x.tax);
         END IF;
     END IF;
-    tot := doc_totals(lines, m, s.tax_rounding);
+    -- Allowances and charges: a list given replaces that list; the stored ones are re-priced.
+    adj := price_adjustments(adjustments_spec(adjustments_json(adjustments_respec(i.adjustments))
+                                              || jsonb_strip_nulls(jsonb_build_object('allowances', p->'allowances',
+                                                                                      'charges', p->'charges'))),
+                             lines, m);
+    tot := doc_totals(lines, m, s.tax_rounding, adj);
+    PERFORM check_adjusted_total(tot);
     UPDATE invoices SET
         customer_id = c.id,
         currency = cur,
@@ -277,12 +296,14 @@ BEGIN
         tax_rounding = s.tax_rounding,
         subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
         tax_breakdown = tot.tax_breakdown,
+        adjustments = adj, allowance_total = adjustments_total(adj, 'allowance'),
+        charge_total = adjustments_total(adj, 'charge'),
         updated_at = now()
     WHERE id = i.id
     RETURNING * INTO i;
     PERFORM audit('invoice', i.id, (p - 'id' - 'lines')
                   || jsonb_build_object('lines', cardinality(lines), 'total', money_text(i.total, m)));
-    RETURN invoice_json(i, c.name, lines_json(lines, m), (now() AT TIME ZONE s.timezone)::date);
+    RETURN invoice_json(i, c.name, invoice_lines_json(i.id, m), (now() AT TIME ZONE s.timezone)::date);
 END
 $$;
 
@@ -312,6 +333,8 @@ DECLARE
     lines doc_line[];
     lj jsonb;
     changed boolean;
+    adj jsonb;
+    tot doc_totals_t;
 BEGIN
     SELECT * INTO s FROM settings;
     SELECT iv AS inv, c.name AS customer_name, c.payment_terms_days AS customer_terms INTO r
@@ -331,16 +354,19 @@ BEGIN
 
     -- Re-price with the current percents (only rows that changed are written);
     -- the result form of the lines comes from the same pass.
-    SELECT array_agg(y.l ORDER BY y.line_no), jsonb_agg(line_json(y.l, m) ORDER BY y.line_no), bool_or(y.changed)
+    SELECT array_agg(y.l ORDER BY y.line_no),
+           jsonb_agg(line_json(y.l, m) || line_terms_json(y.unit, y.discount, y.discount_percent, y.discount_reason, m)
+                     ORDER BY y.line_no),
+           bool_or(y.changed)
       INTO lines, lj, changed
-      FROM (SELECT l.line_no,
+      FROM (SELECT l.line_no, l.unit, l.discount, l.discount_percent, l.discount_reason,
                    ROW(l.line_no, l.item_id, l.description, l.qty, l.unit_price, l.tax_rate, x.pct, x.amt,
                        line_tax(x.amt, x.pct, m))::doc_line AS l,
                    x.pct <> l.tax_percent OR x.amt <> l.amount OR line_tax(x.amt, x.pct, m) <> l.tax AS changed
               FROM invoice_lines l
               LEFT JOIN LATERAL (SELECT tr.percent FROM tax_rates tr WHERE tr.code = l.tax_rate) t ON true
              CROSS JOIN LATERAL (SELECT coalesce(t.percent, l.tax_percent) AS pct,
-                                        line_amount(l.qty, l.unit_price, m) AS amt) x
+                                        line_amount(l.qty, l.unit_price, m) - l.discount AS amt) x
              WHERE l.invoice_id = i.id) y;
     IF changed THEN
         UPDATE invoice_lines l SET tax_percent = x.tax_percent, amount = x.amount, tax = x.tax
@@ -348,8 +374,20 @@ BEGIN
          WHERE l.invoice_id = i.id AND l.line_no = x.line_no
            AND (l.tax_percent, l.amount, l.tax) IS DISTINCT FROM (x.tax_percent, x.amount, x.tax);
     END IF;
-    RETURN issue_draft(i, r.customer_name, r.customer_terms, s, d, today, lines, lj,
-                       doc_totals(lines, m, s.tax_rounding), 'issued');
+    -- Allowances and charges re-priced the same way (a percent of the lines as
+    -- they are now, the current tax percents).
+    IF i.adjustments <> '[]'::jsonb THEN
+        adj := price_adjustments(adjustments_respec(i.adjustments), lines, m);
+        IF adj IS DISTINCT FROM i.adjustments THEN
+            UPDATE invoices SET adjustments = adj, allowance_total = adjustments_total(adj, 'allowance'),
+                                charge_total = adjustments_total(adj, 'charge')
+             WHERE id = i.id
+            RETURNING * INTO i;
+        END IF;
+    END IF;
+    tot := doc_totals(lines, m, s.tax_rounding, i.adjustments);
+    IF i.adjustments <> '[]'::jsonb THEN PERFORM check_adjusted_total(tot); END IF;
+    RETURN issue_draft(i, r.customer_name, r.customer_terms, s, d, today, lines, lj, tot, 'issued');
 END
 $$;
 

@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION item_json(i record) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 BEGIN
     RETURN jsonb_build_object('id', i.id, 'sku', i.sku, 'name', i.name, 'description', i.description,
-                       'unit_price', i.unit_price::text, 'tax_rate', i.tax_rate,
+                       'unit_price', i.unit_price::text, 'tax_rate', i.tax_rate, 'unit', i.unit,
                        'stock_qty', dec_text(i.stock_qty), 'archived', i.archived,
                        'created_at', ts_text(i.created_at), 'updated_at', ts_text(i.updated_at));
 END
@@ -54,12 +54,13 @@ CREATE OR REPLACE FUNCTION item_create(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE i record;
 BEGIN
-    INSERT INTO items (sku, name, description, unit_price, tax_rate, stock_qty)
+    INSERT INTO items (sku, name, description, unit_price, tax_rate, stock_qty, unit)
     VALUES (req_text(p->>'sku', 'sku', 64), req_text(p->>'name', 'name', 200),
             check_text(p->>'description', 'description', 4000),
             check_price((p->>'unit_price')::numeric, 'unit_price'),
             check_tax_code(p->>'tax_rate', 'tax_rate'),
-            check_stock((p->>'stock_qty')::numeric, 'stock_qty'))
+            check_stock((p->>'stock_qty')::numeric, 'stock_qty'),
+            check_unit(coalesce(p->>'unit', 'C62'), 'unit'))
     ON CONFLICT (sku) DO NOTHING
     RETURNING * INTO i;
     IF i.id IS NULL THEN
@@ -123,6 +124,7 @@ BEGIN
         unit_price = CASE WHEN p ? 'unit_price' THEN check_price((p->>'unit_price')::numeric, 'unit_price') ELSE unit_price END,
         tax_rate = CASE WHEN p ? 'tax_rate' THEN check_tax_code(p->>'tax_rate', 'tax_rate') ELSE tax_rate END,
         stock_qty = CASE WHEN p ? 'stock_qty' THEN check_stock((p->>'stock_qty')::numeric, 'stock_qty') ELSE stock_qty END,
+        unit = CASE WHEN p ? 'unit' THEN check_unit(p->>'unit', 'unit') ELSE unit END,
         updated_at = now()
     WHERE id = old.id
     RETURNING * INTO i;

@@ -7,7 +7,9 @@ BEGIN
                        'invoice_number_format', s.invoice_number_format,
                        'credit_note_number_format', s.credit_note_number_format,
                        'legal_name', s.legal_name, 'address', s.address, 'tax_id', s.tax_id,
-                       'email', s.email, 'phone', s.phone, 'updated_at', ts_text(s.updated_at))
+                       'email', s.email, 'phone', s.phone, 'updated_at', ts_text(s.updated_at),
+                       'registration_id', s.registration_id, 'electronic_address', s.electronic_address,
+                       'payment_account', s.payment_account, 'einvoice_attachment', s.einvoice_attachment)
            || jsonb_build_object('invoice_requires_receipt', s.invoice_requires_receipt,
                                  'negative_stock', s.negative_stock);
 END
@@ -56,6 +58,14 @@ BEGIN
         phone = CASE WHEN p ? 'phone' THEN check_text(p->>'phone', 'phone', 64) ELSE phone END,
         invoice_requires_receipt = coalesce((p->>'invoice_requires_receipt')::boolean, invoice_requires_receipt),
         negative_stock = coalesce(p->>'negative_stock', negative_stock),
+        registration_id = CASE WHEN p ? 'registration_id' THEN check_text(p->>'registration_id', 'registration_id', 100)
+                               ELSE registration_id END,
+        electronic_address = CASE WHEN p ? 'electronic_address'
+                                  THEN check_electronic_address(p->'electronic_address', 'electronic_address')
+                                  ELSE electronic_address END,
+        payment_account = CASE WHEN p ? 'payment_account' THEN check_payment_account(p->'payment_account', 'payment_account')
+                               ELSE payment_account END,
+        einvoice_attachment = coalesce(p->>'einvoice_attachment', einvoice_attachment),
         updated_at = now()
     RETURNING * INTO s;
     PERFORM audit('tenant', NULL, p);

@@ -65,7 +65,7 @@ extension MethodCatalog {
             .optional("customer_id", .id),
             .optional("po_number", .text(max: 100)),
         ]),
-        document("order.render", .order, [.required("id", .id), .required("format", documentFormat)]),
+        document("order.render", .order, [.required("id", .id), .required("format", printFormat)]),
         method("delivery.record", .tenant(.clerk), mutating: true, [
             .required("order_id", .id),
             .required("shipped_on", .date),
@@ -84,7 +84,7 @@ extension MethodCatalog {
             .optional("order_id", .id),
             .optional("status", .choice(["shipped", "received"])),
         ]),
-        document("delivery.render", .delivery, [.required("id", .id), .required("format", documentFormat)]),
+        document("delivery.render", .delivery, [.required("id", .id), .required("format", printFormat)]),
         method("invoice.create_from_order", .tenant(.clerk), mutating: true, [
             .required("order_id", .id),
             .optional("issue", .boolean),

@@ -78,8 +78,26 @@ public enum MethodCatalog {
             .optional("timezone", .text(max: 64)),
             .optional("invoice_requires_receipt", .boolean),
             .optional("negative_stock", .choice(["allow", "forbid"])),
+            .optional("registration_id", .text(max: 100), nullable: true),
+            .optional("electronic_address", electronicAddress, nullable: true),
+            .optional("payment_account", paymentAccount, nullable: true),
+            .optional("einvoice_attachment", .choice(["pdf", "ubl", "both"])),
         ]),
     ]
+
+    /// An e-invoicing address `{scheme, id}` (EAS code, e.g. `0088` or `EM`).
+    static let electronicAddress = ParamType.object([
+        .required("scheme", .text(min: 2, max: 4)),
+        .required("id", .text(min: 1, max: 200)),
+    ])
+    /// The seller's bank account (its IBAN checksum is checked in SQL).
+    static let paymentAccount = ParamType.object([
+        .required("iban", .text(min: 15, max: 42)),
+        .optional("bic", .text(min: 8, max: 11), nullable: true),
+        .optional("name", .text(max: 200), nullable: true),
+    ])
+    static let unit = ParamType.text(min: 1, max: 3)
+    static let vatCategory = ParamType.choice(["S", "Z", "E", "AE", "K", "G", "O", "L", "M"])
 
     static let customerFields: [Field] = [
         .optional("email", .text(max: 254), nullable: true),
@@ -89,6 +107,7 @@ public enum MethodCatalog {
         .optional("payment_terms_days", terms, nullable: true),
         .optional("tax_id", .text(max: 64), nullable: true),
         .optional("notes", .text(max: 4000), nullable: true),
+        .optional("electronic_address", electronicAddress, nullable: true),
     ]
 
     static let customers: [MethodSpec] = [
@@ -111,6 +130,7 @@ public enum MethodCatalog {
             .optional("description", .text(max: 4000), nullable: true),
             .optional("tax_rate", taxCode, nullable: true),
             .optional("stock_qty", .decimal(scale: 3, integerDigits: 12, allowNegative: true), nullable: true),
+            .optional("unit", unit),
         ]),
         method("item.get", .tenant(.viewer), [.optional("id", .id), .optional("sku", .text(max: 64))]),
         method("item.list", .tenant(.viewer), paging + [
@@ -125,6 +145,7 @@ public enum MethodCatalog {
             .optional("description", .text(max: 4000), nullable: true),
             .optional("tax_rate", taxCode, nullable: true),
             .optional("stock_qty", .decimal(scale: 3, integerDigits: 12, allowNegative: true), nullable: true),
+            .optional("unit", unit),
         ]),
         method("item.archive", .tenant(.clerk), mutating: true, [.required("id", .id)]),
     ]
@@ -134,6 +155,8 @@ public enum MethodCatalog {
             .required("code", taxCode),
             .required("name", .text(max: 200)),
             .required("percent", percent),
+            .optional("category", vatCategory),
+            .optional("exemption_reason", .text(max: 500), nullable: true),
         ]),
         method("tax_rate.get", .tenant(.viewer), [.required("code", taxCode)]),
         method("tax_rate.list", .tenant(.viewer), paging),
@@ -141,6 +164,8 @@ public enum MethodCatalog {
             .required("code", taxCode),
             .optional("name", .text(max: 200)),
             .optional("percent", percent),
+            .optional("category", vatCategory),
+            .optional("exemption_reason", .text(max: 500), nullable: true),
         ]),
         method("tax_rate.archive", .tenant(.clerk), mutating: true, [.required("code", taxCode)]),
     ]
@@ -150,6 +175,22 @@ public enum MethodCatalog {
         .required("qty", quantity),
         .optional("unit_price", unitPrice),
         .optional("item_id", .id),
+        .optional("tax_rate", taxCode, nullable: true),
+    ] + lineTerms)
+
+    /// A line's unit and discount (contract v1.1): percent of the rounded gross amount, or an amount.
+    static let lineTerms: [Field] = [
+        .optional("unit", unit),
+        .optional("discount_percent", percent, nullable: true),
+        .optional("discount_amount", money, nullable: true),
+        .optional("discount_reason", .text(max: 1000), nullable: true),
+    ]
+
+    /// A document-level allowance or charge: `amount` or `percent` (of the lines with its tax rate).
+    static let adjustment = ParamType.object([
+        .optional("amount", money),
+        .optional("percent", percent),
+        .required("reason", .text(min: 1, max: 1000)),
         .optional("tax_rate", taxCode, nullable: true),
     ])
 
@@ -161,6 +202,8 @@ public enum MethodCatalog {
         .optional("delivery_date", .date, nullable: true),
         .optional("period_start", .date, nullable: true),
         .optional("period_end", .date, nullable: true),
+        .optional("allowances", .array(of: adjustment, min: 0, max: 100)),
+        .optional("charges", .array(of: adjustment, min: 0, max: 100)),
     ]
 
     static let invoiceRef: [Field] = [.optional("id", .id), .optional("number", .text(max: 64))]
@@ -198,7 +241,7 @@ public enum MethodCatalog {
         .required("qty", quantity),
         .required("unit_price", unitPrice),
         .optional("tax_rate", taxCode, nullable: true),
-    ])
+    ] + lineTerms)
 
     static let creditNotes: [MethodSpec] = [
         method("credit_note.create", .tenant(.clerk), mutating: true, [
@@ -292,7 +335,10 @@ public enum MethodCatalog {
         method("invoice.note", .tenant(.clerk), mutating: true, invoiceRef + [.required("text", .text(max: 4000))]),
     ]
 
-    static let documentFormat = ParamType.choice(["pdf", "html", "text"])
+    /// Formats of printable documents (orders, delivery notes).
+    static let printFormat = ParamType.choice(["pdf", "html", "text"])
+    /// Formats of invoices and credit notes: printable, or EN 16931 UBL / CII.
+    static let documentFormat = ParamType.choice(["pdf", "html", "text", "ubl", "cii"])
 
     static let documents: [MethodSpec] = [
         document("invoice.render", .invoice, invoiceRef + [.required("format", documentFormat)]),
@@ -354,7 +400,8 @@ public enum MethodCatalog {
             .optional("columns", .object(["sku", "name", "unit_price", "description", "tax_rate", "stock_qty"]
                 .map { .optional($0, .text(max: 100)) })),
         ]),
-        method("export.invoices", .tenant(.viewer), period + [.optional("format", .choice(["csv", "json"]))]),
+        // Rendering: CSV and JSON come from SQL; "ubl" documents are built by the server, a page at a time.
+        document("export.invoices", .invoiceExport, period + [.optional("format", .choice(["csv", "json", "ubl"]))] + paging),
         method("export.payments", .tenant(.viewer), period + [.optional("format", .choice(["csv", "json"]))]),
         method("export.customers", .tenant(.viewer), [
             .optional("format", .choice(["csv", "json"])),

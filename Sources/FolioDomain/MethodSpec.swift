@@ -21,9 +21,9 @@ public struct MethodSpec: Sendable {
         case whoami, tenantCreate, tenantList, tenantGrant, tenantRevoke, tenantMembers
     }
 
-    /// The documents the server renders (PDF, HTML, text).
+    /// The documents the server renders (PDF, HTML, text, EN 16931 XML).
     public enum DocumentMethod: Sendable, Equatable {
-        case invoice, creditNote, invoiceBatch, statement, order, delivery
+        case invoice, creditNote, invoiceBatch, invoiceExport, statement, order, delivery
     }
 
     public let name: String

@@ -8,8 +8,8 @@ public struct CoverLetter: Sendable {
     public let subject: String
     public let text: String
     public let html: String
-    /// The attached PDF's file name, `<number>.pdf`.
-    public let attachmentName: String
+    /// The seller's name as the letter signs it (legal name, else the tenant's name).
+    public let seller: String
 
     private static let template = Result {
         try MustacheTemplate(string: """
@@ -22,7 +22,8 @@ public struct CoverLetter: Sendable {
             {{#facts}}<tr><th align="left">{{label}}</th><td>{{value}}</td></tr>
             {{/facts}}</table>
             <p>The invoice is attached as {{attachment}}.</p>
-            <p>Kind regards,<br>
+            {{#remark}}<p>({{remark}})</p>
+            {{/remark}}<p>Kind regards,<br>
             {{seller}}</p>
             </body></html>
 
@@ -30,8 +31,10 @@ public struct CoverLetter: Sendable {
     }
 
     /// `subject` overrides the default "Invoice N from Seller"; a reminder opens with
-    /// a reminder sentence instead of "please find attached".
-    public init(invoice: JSON, tenant: JSON, customer: JSON?, reminder: Bool, subject: String? = nil) throws {
+    /// a reminder sentence instead of "please find attached". `attachedAs` names what is
+    /// attached (default `<number>.pdf`); `remark` is a line added after it.
+    public init(invoice: JSON, tenant: JSON, customer: JSON?, reminder: Bool, subject: String? = nil,
+                attachedAs: String? = nil, remark: String? = nil) throws {
         let number = invoice["number"]?.stringValue ?? "invoice"
         let seller = tenant["legal_name"]?.stringValue ?? tenant["name"]?.stringValue ?? "Folio"
         let currency = invoice["currency"]?.stringValue ?? ""
@@ -45,15 +48,20 @@ public struct CoverLetter: Sendable {
             ? "This is a friendly reminder that invoice \(number) is still open."
             : "Please find attached invoice \(number)."
 
+        let attachment = attachedAs ?? "\(number).pdf"
         self.subject = subject ?? "Invoice \(number) from \(seller)"
-        self.attachmentName = "\(number).pdf"
+        self.seller = seller
         var text = "Dear \(greeting),\n\n\(opening)\n\n"
         for (label, value) in facts { text += "\(label): \(value)\n" }
-        text += "\nThe invoice is attached as \(attachmentName).\n\nKind regards,\n\(seller)\n"
+        text += "\nThe invoice is attached as \(attachment).\n"
+        if let remark { text += "(\(remark))\n" }
+        text += "\nKind regards,\n\(seller)\n"
         self.text = text
-        self.html = try Self.template.get().render([
-            "subject": self.subject, "greeting": greeting, "opening": opening, "attachment": attachmentName,
+        var context: [String: Any] = [
+            "subject": self.subject, "greeting": greeting, "opening": opening, "attachment": attachment,
             "seller": seller, "facts": facts.map { ["label": $0.0, "value": $0.1] as [String: Any] },
-        ] as [String: Any])
+        ]
+        if let remark { context["remark"] = remark }
+        self.html = try Self.template.get().render(context)
     }
 }

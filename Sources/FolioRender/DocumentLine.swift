@@ -16,7 +16,14 @@ public struct DocumentLine: Sendable, Equatable {
     init(_ json: JSON) {
         description = json["description"].displayText ?? ""
         itemNumber = json["sku"].displayText ?? ""
+        // A discount is shown with the line it reduces (the amount is already net of it).
+        if let discount = json["discount_amount"].displayText {
+            let percent = json["discount_percent"].displayText.map { " " + $0 + "%" } ?? ""
+            let reason = json["discount_reason"].displayText.map { ", " + $0 } ?? ""
+            description += " (discount\(percent): -\(discount)\(reason))"
+        }
         quantity = json["qty"].displayText ?? ""
+        if let unit = json["unit"].displayText, unit != "C62" { quantity += " " + unit }
         unitPrice = json["unit_price"].displayText ?? ""
         if let percent = json["tax_percent"].displayText {
             taxLabel = percent + "%"

@@ -27,6 +27,13 @@ struct DocumentSummary {
         if let v = doc.poNumber, doc.kind == .invoice || doc.kind == .creditNote { facts.append(Row(label: "PO number", value: v)) }
         if let v = doc.status, v == "draft" || v == "void" { facts.append(Row(label: "Status", value: v)) }
 
+        if !doc.adjustments.isEmpty {
+            if let v = doc.lineTotal { totals.append(Row(label: "Lines", value: Money.format(v, currency: cur))) }
+            for adjustment in doc.adjustments {
+                let amount = (adjustment.isCharge ? "" : "-") + adjustment.amount
+                totals.append(Row(label: adjustment.label, value: Money.format(amount, currency: cur)))
+            }
+        }
         if let v = doc.subtotal { totals.append(Row(label: "Subtotal", value: Money.format(v, currency: cur))) }
         if doc.taxBreakdown.isEmpty {
             if let v = doc.taxTotal { totals.append(Row(label: "Tax", value: Money.format(v, currency: cur))) }

@@ -20,6 +20,9 @@ public struct InvoiceDocument: Sendable {
     public var invoiceNumber: String?
     public var reason: String?
     public var lines: [DocumentLine]
+    /// Sum of the line amounts, and the document-level allowances and charges (contract v1.1).
+    public var lineTotal: String?
+    public var adjustments: [Adjustment]
     public var subtotal: String?
     public var taxTotal: String?
     public var total: String?
@@ -53,6 +56,9 @@ public struct InvoiceDocument: Sendable {
         invoiceNumber = invoice["invoice_number"].displayText
         reason = invoice["reason"].displayText
         lines = (invoice["lines"]?.arrayValue ?? []).map(DocumentLine.init)
+        lineTotal = invoice["line_total"].displayText
+        adjustments = (invoice["allowances"]?.arrayValue ?? []).map { Adjustment($0, isCharge: false) }
+            + (invoice["charges"]?.arrayValue ?? []).map { Adjustment($0, isCharge: true) }
         subtotal = invoice["subtotal"].displayText
         taxTotal = invoice["tax_total"].displayText
         total = invoice["total"].displayText
@@ -104,5 +110,20 @@ public struct InvoiceDocument: Sendable {
         case (nil, let due?): return "Payment due by \(due)"
         case (nil, nil): return nil
         }
+    }
+}
+
+/// A document-level allowance (a reduction) or charge, with its reason.
+public struct Adjustment: Sendable, Equatable {
+    public var isCharge: Bool
+    public var label: String
+    public var amount: String
+
+    init(_ json: JSON, isCharge: Bool) {
+        self.isCharge = isCharge
+        let percent = json["percent"].displayText.map { " \($0)%" } ?? ""
+        let rate = json["tax_rate"].displayText.map { " [\($0)]" } ?? ""
+        label = (isCharge ? "Charge" : "Allowance") + percent + ": " + (json["reason"].displayText ?? "") + rate
+        amount = json["amount"].displayText ?? ""
     }
 }

@@ -23,7 +23,19 @@ import Testing
         // An empty tax code clears the tax rate.
         #expect(try LineSpec.described("Exempt:1:5:").json["tax_rate"] == .null)
         #expect(throws: (any Error).self) { try LineSpec.described("only:two") }
-        #expect(throws: (any Error).self) { try LineSpec.described("a:b:c:d:e") }
+        #expect(try LineSpec.described("Hours:2:50:VAT20:HUR:10%:loyal").json
+            == ["description": "Hours", "qty": "2", "unit_price": "50", "tax_rate": "VAT20", "unit": "HUR",
+                "discount_percent": "10", "discount_reason": "loyal"])
+        #expect(try LineSpec.described("Box:1:9::::").json == ["description": "Box", "qty": "1", "unit_price": "9", "tax_rate": .null])
+        #expect(try LineSpec.described("Box:1:9::H87:1.50").json["discount_amount"] == "1.50")
+        #expect(throws: (any Error).self) { try LineSpec.described("a:b:c:d:e:f:g:h") }
+    }
+
+    @Test func allowancesAndChargesTakeAnAmountOrAPercent() throws {
+        #expect(try LineSpec.adjustment("5.00:Early payment:VAT20")
+            == ["amount": "5.00", "reason": "Early payment", "tax_rate": "VAT20"])
+        #expect(try LineSpec.adjustment("2%:Volume") == ["percent": "2", "reason": "Volume"])
+        #expect(throws: (any Error).self) { try LineSpec.adjustment("5.00") }
     }
 
     @Test func itemLinesNeedANumericId() throws {

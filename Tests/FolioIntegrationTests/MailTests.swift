@@ -40,6 +40,55 @@ import Testing
         try inv.call("dispatch.list", ["invoice_id": JSON(invoice)])["items"]?.arrayValue?.last
     }
 
+    /// With the tenant setting `einvoice_attachment`, invoice.send attaches the EN 16931 UBL
+    /// e-invoice: next to the PDF ("both") or alone ("ubl"), and it validates.
+    @Test func invoiceSendAttachesTheUBL() throws {
+        let msmtp = "/usr/bin/msmtp"
+        try #require(FileManager.default.isExecutableFile(atPath: msmtp), "msmtp is not installed (apt-get install -y msmtp)")
+        let smtp = try SMTPSink()
+        let config = try msmtpConfig(port: smtp.port)
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database, arguments: [
+            "--sendmail", "\(msmtp) -C \(config) -t -i", "--dispatch-interval-ms", "200",
+        ])
+        defer { server.stop() }
+        let tenant = TestEnvironment.uniqueSlug("mailubl")
+        let admin = try server.connect()
+        _ = try admin.call("tenant.create", ["tenant": .string(tenant), "name": "Seller", "currency": "EUR"])
+        let inv = Invoicing(client: admin, tenant: tenant)
+        _ = try inv.call("tenant.update", [
+            "email": "billing@seller.test", "tax_id": "DE123456789", "einvoice_attachment": "both",
+            "address": ["line1": "Hauptstraße 1", "city": "Berlin", "postal_code": "10115", "country": "DE"],
+            "payment_account": ["iban": "DE89370400440532013000"],
+        ])
+        try inv.taxRate("VAT19", "19")
+        let customer = try inv.call("customer.create", [
+            "name": "Buyer", "email": "ap@buyer.test", "billing_address": ["city": "Paris", "country": "FR"],
+        ]).id
+        let first = try inv.issue(try inv.draft(customer: customer, [("Design work", "3", "150.00", "VAT19")]).id)
+        _ = try inv.call("invoice.send", ["id": JSON(first.id)])
+        let one = smtp.waitForMessages(1)
+        try #require(one.count == 1, "no message arrived; foliod log:\n\(server.log())")
+        let both = try smtp.parse(one[0], attachmentPath: smtp.folder + "/../first-attachment")
+        #expect(both["text"]?.stringValue?.contains("No e-invoice") == false, "\(both["text"] ?? .null)")
+        #expect(both["attachments"]?.arrayValue?.map { $0["filename"] } == [.string("\(first["number"]!.stringValue!).pdf"),
+                                                                           .string("\(first["number"]!.stringValue!).xml")])
+        _ = try inv.call("tenant.update", ["einvoice_attachment": "ubl"])
+        #expect(try inv.call("tenant.get")["einvoice_attachment"] == "ubl")
+        let second = try inv.issue(try inv.draft(customer: customer, [("More work", "1", "80.00", "VAT19")]).id)
+        _ = try inv.call("invoice.send", ["id": JSON(second.id)])
+        let two = smtp.waitForMessages(2)
+        try #require(two.count == 2, "no second message; foliod log:\n\(server.log())")
+        let xmlPath = smtp.folder + "/../second.xml"
+        let ubl = try smtp.parse(two[1], attachmentPath: xmlPath)
+        #expect(ubl["attachments"]?.arrayValue?.map { $0["filename"] } == [.string("\(second["number"]!.stringValue!).xml")])
+        #expect(ubl["text"]?.stringValue?.contains("e-invoice") == true)
+        let xml = Array(try Data(contentsOf: URL(fileURLWithPath: xmlPath)))
+        let report = try #require(try EN16931Validator.validate([("mailed", xml)])["mailed"])
+        #expect(report.fatal.isEmpty && report.xsdErrors.isEmpty, "\(report.fatal) \(report.xsdErrors)")
+        #expect(report.totals["payable"]?.stringValue == second["total"]?.stringValue)
+    }
+
     @Test func invoiceGoesOutByMailAndSurvivesAnSMTPOutage() throws {
         let msmtp = "/usr/bin/msmtp"
         try #require(FileManager.default.isExecutableFile(atPath: msmtp), "msmtp is not installed (apt-get install -y msmtp)")

@@ -55,7 +55,7 @@ import Testing
         let documentDraft = try byDocument.draft(customer: try byDocument.customer(), lines)
         #expect(documentDraft["tax_total"] == "0.11")
         #expect(documentDraft["total"] == "1.16")
-        #expect(documentDraft["tax_breakdown"] == [["code": "T", "percent": "10", "taxable": "1.05", "tax": "0.11"]])
+        #expect(documentDraft["tax_breakdown"] == [["code": "T", "percent": "10", "taxable": "1.05", "tax": "0.11", "category": "S"]])
         // Issued, the document keeps the same figures.
         let issued = try byDocument.issue(documentDraft.id)
         #expect(issued["tax_total"] == "0.11")

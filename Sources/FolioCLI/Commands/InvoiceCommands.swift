@@ -6,7 +6,7 @@ struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoice", abstract: "Create, edit, issue, show, list, void, credit, note and delete invoices.",
         subcommands: [New.self, Edit.self, Issue.self, Show.self, List.self, Cancel.self, Credit.self, Note.self,
-                      Delete.self, Render.self, PrintBatch.self, Send.self, FromOrder.self])
+                      Delete.self, Render.self, UBL.self, CII.self, PrintBatch.self, Send.self, FromOrder.self])
 
     static let noun = Noun("invoice")
     static let listView = ListView(noun: noun, columns: [
@@ -25,8 +25,8 @@ struct InvoiceCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a draft invoice (or, with --issue, an issued one).",
             discussion: """
-                Give each line with --line "DESCRIPTION:QTY:UNIT_PRICE[:TAXCODE]" or --item "ITEM_ID:QTY[:UNIT_PRICE]"; \
-                lines keep the order given.
+                Give each line with --line "DESCRIPTION:QTY:UNIT_PRICE[:TAXCODE[:UNIT[:DISCOUNT[:REASON]]]]" or \
+                --item "ITEM_ID:QTY[:UNIT_PRICE]"; lines keep the order given. DISCOUNT is an amount or N%.
                 """)
         @OptionGroup(title: "Global Options") var global: GlobalOptions
         @Option(help: ArgumentHelp("The customer's id.", valueName: "id")) var customer: Int64

@@ -8,13 +8,46 @@ extension InvoiceCommand {
             commandName: "pdf", abstract: "Render an invoice as PDF (or HTML or text) to a file or standard output.")
         @OptionGroup(title: "Global Options") var global: GlobalOptions
         @Argument(help: referenceHelp) var invoice: DocumentReference
-        @Option(help: ArgumentHelp("pdf (default), html or text.", valueName: "format")) var format: String = "pdf"
+        @Option(help: ArgumentHelp("pdf (default), html, text, ubl or cii (EN 16931 e-invoices).", valueName: "format"))
+        var format: String = "pdf"
         @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write.", valueName: "file"))
         var output: String?
 
         func run(in session: Session) throws {
             var params = invoice.params()
             params["format"] = .string(format)
+            try session.writeDocument(try session.callInTenant("invoice.render", params), to: output)
+        }
+    }
+
+    /// `folio invoice ubl ID|NUMBER [-o FILE]`: the EN 16931 UBL 2.1 e-invoice.
+    struct UBL: FolioCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ubl", abstract: "Write an issued invoice as an EN 16931 UBL 2.1 e-invoice (XML).")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: referenceHelp) var invoice: DocumentReference
+        @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write.", valueName: "file"))
+        var output: String?
+
+        func run(in session: Session) throws {
+            var params = invoice.params()
+            params["format"] = "ubl"
+            try session.writeDocument(try session.callInTenant("invoice.render", params), to: output)
+        }
+    }
+
+    /// `folio invoice cii ID|NUMBER [-o FILE]`: the EN 16931 CII D16B e-invoice.
+    struct CII: FolioCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cii", abstract: "Write an issued invoice as an EN 16931 UN/CEFACT CII D16B e-invoice (XML).")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: referenceHelp) var invoice: DocumentReference
+        @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write.", valueName: "file"))
+        var output: String?
+
+        func run(in session: Session) throws {
+            var params = invoice.params()
+            params["format"] = "cii"
             try session.writeDocument(try session.callInTenant("invoice.render", params), to: output)
         }
     }

@@ -14,6 +14,8 @@ struct CustomerFieldOptions: ParsableArguments {
     var taxId: String?
     @Option(help: ArgumentHelp("Free-form notes.", valueName: "text"))
     var notes: String?
+    @Option(help: ArgumentHelp("E-invoicing address as SCHEME:ID, e.g. 0088:4012345000009 (empty clears).", valueName: "scheme:id"))
+    var electronicAddress: String?
 
     @OptionGroup(title: "Billing address") var billing: AddressOptions<BillingAddress>
     @OptionGroup(title: "Shipping address") var shipping: AddressOptions<ShippingAddress>
@@ -28,6 +30,7 @@ struct CustomerFieldOptions: ParsableArguments {
         params.set("payment_terms_days", terms)
         params.set("tax_id", clearable: taxId)
         params.set("notes", clearable: notes)
+        if let electronicAddress { params["electronic_address"] = ElectronicAddress.json(electronicAddress) }
         billing.apply(to: &params, current: current?[BillingAddress.field])
         shipping.apply(to: &params, current: current?[ShippingAddress.field])
     }

@@ -3,7 +3,7 @@ import FolioWire
 
 /// The format of an export and where it goes.
 struct ExportOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("csv (default) or json.", valueName: "format"))
+    @Option(help: ArgumentHelp("csv (default) or json; for invoices also ubl (one file per invoice into -o DIR).", valueName: "format"))
     var format: String?
     @Option(
         name: [.customShort("o"), .customLong("output")],

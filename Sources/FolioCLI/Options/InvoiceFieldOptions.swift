@@ -16,6 +16,16 @@ struct InvoiceFieldOptions: ParsableArguments {
     var deliveryDate: String?
     @Option(help: ArgumentHelp("Service period, both days included (empty clears it).", valueName: "yyyy-mm-dd:yyyy-mm-dd"))
     var period: String?
+    @Option(
+        help: ArgumentHelp("A document-level allowance: an amount or N% of the lines with the tax rate (repeatable).",
+                           valueName: "amount|N%:reason[:tax]"),
+        transform: LineSpec.adjustment)
+    var allowance: [JSON] = []
+    @Option(
+        help: ArgumentHelp("A document-level charge (shipping, handling...), like --allowance (repeatable).",
+                           valueName: "amount|N%:reason[:tax]"),
+        transform: LineSpec.adjustment)
+    var charge: [JSON] = []
 
     func apply(to params: inout JSONObject) {
         params.set("currency", currency)
@@ -23,6 +33,8 @@ struct InvoiceFieldOptions: ParsableArguments {
         params.set("payment_terms_days", terms)
         params.set("po_number", clearable: po)
         params.set("delivery_date", clearable: deliveryDate)
+        if !allowance.isEmpty { params["allowances"] = .array(allowance) }
+        if !charge.isEmpty { params["charges"] = .array(charge) }
         if let period {
             let ends = period.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             params.set("period_start", clearable: ends.first ?? "")

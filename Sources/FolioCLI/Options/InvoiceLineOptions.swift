@@ -6,9 +6,9 @@ struct InvoiceLineOptions: ParsableArguments {
     @Option(
         name: .customLong("line"),
         help: ArgumentHelp(
-            "A line: description, quantity, unit price and optional tax rate code (repeatable; "
-                + "write ':' in the description as '\\:').",
-            valueName: "desc:qty:price[:tax]"),
+            "A line: description, quantity, unit price, optional tax rate code, unit (UN/ECE Rec 20, e.g. HUR), "
+                + "discount (amount or N%) and its reason (repeatable; write ':' in the description as '\\:').",
+            valueName: "desc:qty:price[:tax[:unit[:discount[:reason]]]]"),
         transform: LineSpec.described)
     var lines: [LineSpec] = []
 

@@ -66,6 +66,13 @@ enum Platform {
         guard close(fd) == 0 else { throw FileError(path: path, action: .write, code: errno) }
     }
 
+    /// Creates a directory (and keeps an existing one).
+    static func makeDirectory(_ path: String) throws(FileError) {
+        if mkdir(path, 0o777) != 0 && errno != EEXIST {
+            throw FileError(path: path, action: .write, code: errno)
+        }
+    }
+
     /// Today's date in the local time zone, YYYY-MM-DD.
     static func today() -> String {
         var now = time(nil)

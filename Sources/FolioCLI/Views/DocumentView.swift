@@ -34,7 +34,8 @@ enum DocumentView {
         if let events = invoice["events"]?.arrayValue, !events.isEmpty {
             more.append("Events\n" + eventsView.render(events))
         }
-        return sections(title, header, invoice, totals: ["subtotal", "tax_total", "total", "amount_paid", "credited",
+        return sections(title, header, invoice, totals: ["line_total", "allowance_total", "charge_total",
+                                                          "subtotal", "tax_total", "total", "amount_paid", "credited",
                                                          "balance_due"], more: more)
     }
 
@@ -84,6 +85,9 @@ enum DocumentView {
     ) -> String {
         var parts = [title + "\n" + KeyValueBlock(pairs: header).render()]
         if let lines = document["lines"]?.arrayValue { parts.append(linesTable(lines)) }
+        let adjustments = (document["allowances"]?.arrayValue ?? []).map { ("allowance", $0) }
+            + (document["charges"]?.arrayValue ?? []).map { ("charge", $0) }
+        if !adjustments.isEmpty { parts.append(adjustmentsTable(adjustments)) }
         if let breakdown = document["tax_breakdown"]?.arrayValue, !breakdown.isEmpty {
             parts.append(taxTable(breakdown))
         }
@@ -96,12 +100,26 @@ enum DocumentView {
         guard !lines.isEmpty else { return "no lines" }
         let columns: [TextTable.ColumnFormat] = [
             .init(title: "#", alignment: .right), .init(title: "DESCRIPTION"), .init(title: "QTY", alignment: .right),
-            .init(title: "UNIT PRICE", alignment: .right), .init(title: "TAX"), .init(title: "AMOUNT", alignment: .right),
+            .init(title: "UNIT PRICE", alignment: .right), .init(title: "DISCOUNT", alignment: .right), .init(title: "TAX"),
+            .init(title: "AMOUNT", alignment: .right),
             .init(title: "LINE TAX", alignment: .right),
         ]
         let rows = lines.map { line in
-            [text(line, "line_no"), text(line, "description"), text(line, "qty"), text(line, "unit_price"),
-             taxLabel(code: line["tax_rate"], percent: line["tax_percent"]), text(line, "amount"), text(line, "tax")]
+            [text(line, "line_no"), text(line, "description"), quantity(line), text(line, "unit_price"),
+             discount(line), taxLabel(code: line["tax_rate"], percent: line["tax_percent"]), text(line, "amount"), text(line, "tax")]
+        }
+        return TextTable(columns: columns, rows: rows).render()
+    }
+
+    /// Document-level allowances and charges (contract v1.1).
+    private static func adjustmentsTable(_ adjustments: [(String, JSON)]) -> String {
+        let columns: [TextTable.ColumnFormat] = [
+            .init(title: "KIND"), .init(title: "REASON"), .init(title: "PERCENT", alignment: .right),
+            .init(title: "TAX"), .init(title: "AMOUNT", alignment: .right),
+        ]
+        let rows = adjustments.map { kind, entry in
+            [kind, text(entry, "reason"), text(entry, "percent"), taxLabel(code: entry["tax_rate"], percent: entry["tax_percent"]),
+             text(entry, "amount")]
         }
         return TextTable(columns: columns, rows: rows).render()
     }
@@ -114,6 +132,18 @@ enum DocumentView {
             [taxLabel(code: group["code"], percent: group["percent"]), text(group, "taxable"), text(group, "tax")]
         }
         return TextTable(columns: columns, rows: rows).render()
+    }
+
+    /// "3 HUR"; the default unit C62 (one) is not shown.
+    private static func quantity(_ line: JSON) -> String {
+        let unit = line["unit"]?.stringValue ?? "C62"
+        return text(line, "qty") + (unit == "C62" ? "" : " " + unit)
+    }
+
+    /// "10.00 (10%)", "" without a discount.
+    private static func discount(_ line: JSON) -> String {
+        guard let amount = line["discount_amount"]?.stringValue else { return "" }
+        return amount + (line["discount_percent"]?.stringValue.map { " (\($0)%)" } ?? "")
     }
 
     /// "VAT19 19%", or "untaxed" for a line without a tax rate.

@@ -1,3 +1,4 @@
+import FolioEInvoice
 import FolioMail
 import FolioPostgres
 import FolioRender
@@ -105,22 +106,43 @@ struct OutboxSender: Sendable {
     }
 
     /// The MIME message for one claimed row: the cover letter (text and HTML) and the
-    /// invoice as `<number>.pdf`.
+    /// invoice as `<number>.pdf`, `<number>.xml` (EN 16931 UBL) or both, as the tenant's
+    /// `einvoice_attachment` setting says. An invoice that cannot be made a valid e-invoice
+    /// goes out as PDF, and the letter says why.
     func buildMessage(_ row: JSON, branding: Branding) throws -> MailMessage {
         let invoice = row["invoice"] ?? .null
         let tenant = row["tenant"] ?? .null
         let customer = row["customer"]
-        let pdf = try DocumentRenderer.render(InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer),
-                                              as: .pdf, branding: branding).bytes
+        let number = invoice["number"]?.stringValue ?? "invoice"
+        let wanted = tenant["einvoice_attachment"]?.stringValue ?? "pdf"
+        var attachments: [MailMessage.Attachment] = []
+        var problem: String?
+        if wanted != "pdf" {
+            do {
+                let xml = try EInvoiceFormat.ubl.render(document: invoice, tenant: tenant, customer: customer ?? .null,
+                                                        extras: row["einvoice_extras"] ?? .null)
+                attachments.append(.init(filename: "\(number).xml", contentType: "application/xml", bytes: xml))
+            } catch let error as EInvoiceError {
+                problem = "No e-invoice could be made: \(error.message)"
+            }
+        }
+        if wanted != "ubl" || attachments.isEmpty {
+            let document = InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer)
+            let pdf = try DocumentRenderer.render(document, as: .pdf, branding: branding).bytes
+            attachments.insert(.init(filename: "\(number).pdf", contentType: "application/pdf", bytes: pdf), at: 0)
+        }
+        let attachedAs = attachments.map { $0.filename.hasSuffix(".xml") ? "the e-invoice \($0.filename) (UBL)" : $0.filename }
+            .joined(separator: " and ")
         let letter = try CoverLetter(invoice: invoice, tenant: tenant, customer: customer,
-                                     reminder: row["kind"]?.stringValue == "reminder", subject: row["subject"]?.stringValue)
+                                     reminder: row["kind"]?.stringValue == "reminder", subject: row["subject"]?.stringValue,
+                                     attachedAs: attachedAs, remark: problem)
         let fromAddress = tenant["email"]?.stringValue ?? defaultFrom
         let domain = fromAddress.split(separator: "@").last.map(String.init) ?? "folio.local"
         return MailMessage(
-            from: .init(fromAddress, name: tenant["legal_name"]?.stringValue ?? tenant["name"]?.stringValue ?? "Folio"),
+            from: .init(fromAddress, name: letter.seller),
             to: [.init(row["recipient"]?.stringValue ?? "", name: nil)],
             subject: letter.subject, text: letter.text, html: letter.html,
-            attachments: [.init(filename: letter.attachmentName, contentType: "application/pdf", bytes: pdf)],
+            attachments: attachments,
             messageID: MailMessage.newMessageID(domain: domain))
     }
 }

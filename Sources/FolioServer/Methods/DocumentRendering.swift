@@ -1,12 +1,14 @@
 import FolioDomain
+import FolioEInvoice
 import FolioPostgres
 import FolioRender
 import FolioWire
 import NIOCore
 
-/// Renders invoices, credit notes, statements, order confirmations and delivery notes. The data comes from the tenant's own functions
-/// (one statement, under the tenant's role like any request); the rendering runs on the
-/// pool's worker thread, never on an event loop.
+/// Renders invoices, credit notes (also as EN 16931 e-invoices), statements, order
+/// confirmations and delivery notes. The data comes from the tenant's own functions (one
+/// statement, under the tenant's role like any request); the rendering runs on the pool's
+/// worker thread, never on an event loop.
 struct DocumentRendering: Sendable {
     let pool: PostgresPool
 
@@ -24,6 +26,10 @@ struct DocumentRendering: Sendable {
                 func parse(_ text: String?) throws -> JSON { try JSONParser.parse(text ?? "null") }
                 return pdf(try DocumentRenderer.statementPDF(try parse(row[0]), tenant: try parse(row[1]),
                                                              branding: Branding(json: try parse(row[2]))))
+            }
+        case .invoiceExport:
+            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+                try EInvoiceRendering.export(db, enter, arguments)
             }
         case .invoiceBatch:
             let ids = arguments["ids"]?.arrayValue ?? []
@@ -43,11 +49,17 @@ struct DocumentRendering: Sendable {
                 return .json(["content_type": .string(rendered.contentType), "data_base64": .string(Base64.encode(rendered.bytes))])
             }
         case .invoice, .creditNote:
-            let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
             var withoutFormat = arguments
             withoutFormat["format"] = nil
             let reference = withoutFormat
             let getter = method == .creditNote ? "credit_note_get" : "invoice_get"
+            if let einvoice = EInvoiceFormat(rawValue: arguments["format"]?.stringValue ?? "") {
+                return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+                    let xml = try EInvoiceRendering.render(db, enter, getter: getter, .object(reference), as: einvoice)
+                    return .json(["content_type": "application/xml", "data_base64": .string(Base64.encode(xml))])
+                }
+            }
+            let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
             return pool.run(on: eventLoop, tenant: enter.tenant) { db in
                 let fetched = try fetch(db, enter, getter: getter, .object(reference))
                 let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)
