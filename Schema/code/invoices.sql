@@ -41,7 +41,10 @@ BEGIN
         'balance_due', money_text(i.total - i.amount_paid - i.credited, m),
         'created_at', ts_text(i.created_at), 'updated_at', ts_text(i.updated_at),
         'issued_at', ts_text(i.issued_at), 'sent_at', ts_text(i.sent_at),
-        'voided_at', ts_text(i.voided_at), 'void_reason', i.void_reason)
+        'voided_at', ts_text(i.voided_at), 'void_reason', i.void_reason,
+        'payment_terms_text', coalesce(i.payment_terms_text,
+                                       CASE WHEN i.status <> 'draft' THEN terms_text_default(i.payment_terms_days) END),
+        'reminder_level', i.reminder_level)
         || CASE WHEN lines IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lines', lines) END;
 END
 $$;
@@ -399,6 +402,7 @@ BEGIN
     inv.tax_rounding := s.tax_rounding; inv.subtotal := tot.subtotal; inv.tax_total := tot.tax_total;
     inv.total := tot.subtotal + tot.tax_total; inv.tax_breakdown := tot.tax_breakdown;
     inv.issued_at := now(); inv.updated_at := now();
+    inv.payment_terms_text := coalesce(s.payment_terms_text, terms_text_default(terms));
     res := invoice_json(inv, customer_name, lj, today);
 
     -- Number and hash link, under the series row lock (held until commit): from
@@ -414,7 +418,8 @@ BEGIN
         status = 'issued', number = slot.number, series_period = slot.period, seq = slot.seq,
         issue_date = d, due_date = due, payment_terms_days = terms, tax_rounding = s.tax_rounding,
         subtotal = tot.subtotal, tax_total = tot.tax_total, total = inv.total,
-        tax_breakdown = tot.tax_breakdown, hash = slot.hash, issued_at = inv.issued_at, updated_at = inv.updated_at
+        tax_breakdown = tot.tax_breakdown, hash = slot.hash, issued_at = inv.issued_at, updated_at = inv.updated_at,
+        payment_terms_text = inv.payment_terms_text
     WHERE id = inv.id;
     PERFORM audit('invoice', inv.id, jsonb_build_object('status', 'issued', 'how', how, 'number', slot.number,
                                                         'customer_id', inv.customer_id, 'lines', cardinality(lines),

@@ -7,7 +7,8 @@ BEGIN
                        'invoice_number_format', s.invoice_number_format,
                        'credit_note_number_format', s.credit_note_number_format,
                        'legal_name', s.legal_name, 'address', s.address, 'tax_id', s.tax_id,
-                       'email', s.email, 'phone', s.phone, 'updated_at', ts_text(s.updated_at));
+                       'email', s.email, 'phone', s.phone, 'updated_at', ts_text(s.updated_at))
+           || collections_settings_json(s);
 END
 $$;
 
@@ -34,6 +35,7 @@ BEGIN
     IF p ? 'payment_terms_days' AND p->>'payment_terms_days' IS NULL THEN
         PERFORM fail('FL602', 'payment_terms_days cannot be null', 'payment_terms_days');
     END IF;
+    PERFORM collections_settings_update(p);
     UPDATE settings SET
         timezone = coalesce(p->>'timezone', timezone),
         tax_rounding = coalesce(p->>'tax_rounding', tax_rounding),

@@ -1,7 +1,7 @@
 /// Every RPC method of Folio, in one table: its access rule, parameters and implementation.
 public enum MethodCatalog {
     public static let all: [MethodSpec] = system + tenants + customers + items + taxRates + invoices + creditNotes
-        + payments + reconciliation + disputes + reports + audit + transfers + documents
+        + payments + reconciliation + disputes + reports + audit + transfers + documents + collections
 
     private static let byName: [String: MethodSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
@@ -70,7 +70,7 @@ public enum MethodCatalog {
             .optional("email", .text(max: 254), nullable: true),
             .optional("phone", .text(max: 64), nullable: true),
             .optional("timezone", .text(max: 64)),
-        ]),
+        ] + collectionsSettings),
     ]
 
     static let customerFields: [Field] = [

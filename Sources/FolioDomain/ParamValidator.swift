@@ -64,6 +64,17 @@ public enum ParamValidator {
             for (i, item) in array.enumerated() {
                 try check(item, element, path: "\(path)[\(i)]")
             }
+        case .oneOf(let types):
+            var firstError: RPCError?
+            for candidate in types {
+                do throws(RPCError) {
+                    try check(value, candidate, path: path)
+                    return
+                } catch {
+                    firstError = firstError ?? error
+                }
+            }
+            if let firstError { throw firstError }
         }
     }
 

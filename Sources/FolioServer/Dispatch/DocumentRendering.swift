@@ -25,6 +25,17 @@ struct DocumentRendering: Sendable {
                 return pdf(try DocumentRenderer.statementPDF(try parse(row[0]), tenant: try parse(row[1]),
                                                              branding: Branding(json: try parse(row[2]))))
             }
+        case "reminder.print_batch":
+            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+                let row = try db.pipeline([
+                    enter.statement(on: db),
+                    PostgresStatement("SELECT reminder_letters($1::jsonb)::text, branding_for_render()::text",
+                                      [JSONWriter.string(.object(arguments))], prepareAs: "folio_render_reminder_letters"),
+                ])[1].rows[0]
+                let letters = try JSONParser.parse(row[0] ?? "[]").arrayValue ?? []
+                guard !letters.isEmpty else { throw RPCError.notFound("no reminder letters to print") }
+                return pdf(try DocumentRenderer.reminderLettersPDF(letters, branding: Branding(json: try JSONParser.parse(row[1] ?? "null"))))
+            }
         case "invoice.print_batch":
             let ids = arguments["ids"]?.arrayValue ?? []
             return pool.run(on: eventLoop, tenant: enter.tenant) { db in

@@ -66,12 +66,14 @@ struct OutboxSender: Sendable {
     private func deliver(_ db: PostgresConnection, tenant: String) throws -> Int {
         let claimed = try db.pipeline([
             enter(tenant),
+            // Reminders whose invoice was paid, voided or disputed meanwhile are cancelled, not sent.
+            PostgresStatement("SELECT reminder_recheck_outbox()", prepareAs: "folio_reminder_recheck_outbox"),
             PostgresStatement("SELECT outbox_claim($1::int, $2::interval)::text",
                               [String(batchSize), Self.interval(lease)], prepareAs: "folio_outbox_claim"),
             PostgresStatement("SELECT branding_for_render()::text", prepareAs: "folio_branding_for_render"),
         ])
-        let rows = try JSONParser.parse(claimed[1].scalar ?? "[]").arrayValue ?? []
-        let branding = Branding(json: try JSONParser.parse(claimed[2].scalar ?? "null"))
+        let rows = try JSONParser.parse(claimed[2].scalar ?? "[]").arrayValue ?? []
+        let branding = Branding(json: try JSONParser.parse(claimed[3].scalar ?? "null"))
         var sent = 0
         for row in rows {
             guard let id = row["id"]?.int64Value else { continue }
@@ -107,13 +109,15 @@ struct OutboxSender: Sendable {
     }
 
     /// The MIME message for one claimed row: a short cover note (text and HTML) and the
-    /// invoice as `<number>.pdf`.
+    /// invoice as `<number>.pdf`, or for a reminder its letter as `reminder-<number>.pdf`.
     func buildMessage(_ row: JSON, branding: Branding) throws -> MailMessage {
         let invoice = row["invoice"] ?? .null
         let tenant = row["tenant"] ?? .null
         let customer = row["customer"]
+        let letter = row["reminder"].flatMap { $0.isNull ? nil : $0 }
         let document = InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer)
-        let pdf = try DocumentRenderer.render(document, as: .pdf, branding: branding).bytes
+        let pdf = try letter.map { try DocumentRenderer.reminderLettersPDF([$0], branding: branding) }
+            ?? DocumentRenderer.render(document, as: .pdf, branding: branding).bytes
 
         let number = invoice["number"]?.stringValue ?? "invoice"
         let tenantName = tenant["legal_name"]?.stringValue ?? tenant["name"]?.stringValue ?? "Folio"
@@ -130,27 +134,32 @@ struct OutboxSender: Sendable {
         if let date = invoice["due_date"]?.stringValue { facts.append(("Due date", date)) }
         if let total = invoice["total"]?.stringValue { facts.append(("Total", "\(total) \(currency)")) }
         if let balance = invoice["balance_due"]?.stringValue { facts.append(("Balance due", "\(balance) \(currency)")) }
+        if let letter, case .number(let days)? = letter["days_overdue"] { facts.append(("Days overdue", days)) }
+        if let letter, let due = letter["total_due"]?.stringValue { facts.append(("Total due with charges", "\(due) \(currency)")) }
+        if let terms = document.paymentTermsText { facts.append(("Payment terms", terms)) }
 
-        let opening = isReminder
+        let attachment = letter == nil ? "\(number).pdf" : "reminder-\(number).pdf"
+        let opening = letter?["message"]?.stringValue ?? (isReminder
             ? "This is a friendly reminder that invoice \(number) is still open."
-            : "Please find attached invoice \(number)."
+            : "Please find attached invoice \(number).")
+        let attached = letter == nil ? "The invoice is attached as \(attachment)." : "The reminder letter is attached as \(attachment)."
         var text = "Dear \(greetingName ?? "customer"),\n\n\(opening)\n\n"
         for (label, value) in facts { text += "\(label): \(value)\n" }
-        text += "\nThe invoice is attached as \(number).pdf.\n\nKind regards,\n\(tenantName)\n"
+        text += "\n\(attached)\n\nKind regards,\n\(tenantName)\n"
 
         var html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>\(MailMessage.escapeHTML(subject))</title></head>\n<body>\n"
         html += "<p>Dear \(MailMessage.escapeHTML(greetingName ?? "customer")),</p>\n<p>\(MailMessage.escapeHTML(opening))</p>\n<table>\n"
         for (label, value) in facts {
             html += "<tr><th align=\"left\">\(MailMessage.escapeHTML(label))</th><td>\(MailMessage.escapeHTML(value))</td></tr>\n"
         }
-        html += "</table>\n<p>The invoice is attached as \(MailMessage.escapeHTML(number)).pdf.</p>\n"
+        html += "</table>\n<p>\(MailMessage.escapeHTML(attached))</p>\n"
         html += "<p>Kind regards,<br>\n\(MailMessage.escapeHTML(tenantName))</p>\n</body></html>\n"
 
         return MailMessage(
             from: .init(fromAddress, name: tenantName),
             to: [.init(recipient, name: nil)],
             subject: subject, text: text, html: html,
-            attachments: [.init(filename: "\(number).pdf", contentType: "application/pdf", bytes: pdf)],
+            attachments: [.init(filename: attachment, contentType: "application/pdf", bytes: pdf)],
             messageID: MailMessage.newMessageID(domain: domain))
     }
 }
