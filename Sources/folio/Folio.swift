@@ -19,6 +19,7 @@ struct Folio: ParsableCommand {
             InvoiceCommand.self, CreditNoteCommand.self, PaymentCommand.self, DiscrepancyCommand.self,
             ReconcileCommand.self, DisputeCommand.self, ReportCommand.self, ImportCommand.self, ExportCommand.self,
             AuditCommand.self, DispatchCommand.self, BrandingCommand.self,
+            SettingsCommand.self, ReminderCommand.self, RecurringCommand.self, SchedulerCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions
