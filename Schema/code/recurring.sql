@@ -301,7 +301,7 @@ CREATE OR REPLACE FUNCTION recurring_run(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     today date := tenant_today();
-    as_of date := coalesce((p->>'as_of')::date, today);
+    run_day date := coalesce((p->>'as_of')::date, today);
     sc record;
     n int;
     ps date;
@@ -312,25 +312,25 @@ DECLARE
     made jsonb;
     failed jsonb := '[]';
 BEGIN
-    IF as_of > today THEN
-        PERFORM fail('FL602', format('as_of %s is in the future (today is %s)', date_text(as_of), date_text(today)), 'as_of');
+    IF run_day > today THEN
+        PERFORM fail('FL602', format('as_of %s is in the future (today is %s)', date_text(run_day), date_text(today)), 'as_of');
     END IF;
-    FOR sc IN SELECT * FROM recurring_schedules WHERE status = 'active' AND next_date <= as_of ORDER BY id FOR UPDATE LOOP
+    FOR sc IN SELECT * FROM recurring_schedules WHERE status = 'active' AND next_date <= run_day ORDER BY id FOR UPDATE LOOP
         BEGIN
             made := '[]';
             n := sc.next_period;
-            WHILE NOT recurring_beyond(sc, n) AND recurring_start_of(sc, n) <= as_of LOOP
+            WHILE NOT recurring_beyond(sc, n) AND recurring_start_of(sc, n) <= run_day LOOP
                 ps := recurring_start_of(sc, n);
                 pe := recurring_start_of(sc, n + 1) - 1;
                 INSERT INTO recurring_invoices (schedule_id, period_no, period_start, period_end, as_of)
-                VALUES (sc.id, n, ps, pe, as_of)
+                VALUES (sc.id, n, ps, pe, run_day)
                 ON CONFLICT DO NOTHING;
                 IF FOUND THEN
                     inv := invoice_create(jsonb_strip_nulls(jsonb_build_object(
                         'customer_id', sc.customer_id, 'lines', sc.lines, 'currency', sc.currency, 'notes', sc.notes,
                         'po_number', sc.po_number, 'payment_terms_days', sc.payment_terms_days,
                         'period_start', date_text(ps), 'period_end', date_text(pe)))
-                        || CASE WHEN sc.auto_issue THEN jsonb_build_object('issue', true, 'issue_date', date_text(as_of))
+                        || CASE WHEN sc.auto_issue THEN jsonb_build_object('issue', true, 'issue_date', date_text(run_day))
                                 ELSE '{}'::jsonb END);
                     UPDATE recurring_invoices SET invoice_id = (inv->>'id')::bigint WHERE schedule_id = sc.id AND period_no = n;
                     IF sc.auto_issue AND sc.auto_send THEN
@@ -352,6 +352,6 @@ BEGIN
             failed := failed || jsonb_build_object('schedule_id', sc.id, 'message', SQLERRM);
         END;
     END LOOP;
-    RETURN jsonb_build_object('as_of', date_text(as_of), 'generated', gen, 'failed', failed);
+    RETURN jsonb_build_object('as_of', date_text(run_day), 'generated', gen, 'failed', failed);
 END
 $$;

@@ -170,7 +170,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     s record;
     today date;
-    as_of date;
+    run_day date;
     new_ids bigint[];
     n_disputed bigint;
     n_not_due bigint;
@@ -183,9 +183,9 @@ DECLARE
 BEGIN
     SELECT * INTO s FROM settings;
     today := (now() AT TIME ZONE s.timezone)::date;
-    as_of := coalesce((p->>'as_of')::date, today);
-    IF as_of > today THEN
-        PERFORM fail('FL602', format('as_of %s is in the future (today is %s)', date_text(as_of), date_text(today)), 'as_of');
+    run_day := coalesce((p->>'as_of')::date, today);
+    IF run_day > today THEN
+        PERFORM fail('FL602', format('as_of %s is in the future (today is %s)', date_text(run_day), date_text(today)), 'as_of');
     END IF;
     PERFORM pg_advisory_xact_lock(hashtext('folio.reminder_run'), hashtext(current_schema()));
 
@@ -196,7 +196,7 @@ BEGIN
     ), op AS (
         SELECT i.id, i.customer_id, i.number, i.due_date, i.reminder_level,
                i.total - i.amount_paid - i.credited AS balance,
-               (SELECT max(lv.level) FROM lv WHERE i.due_date + s.reminder_grace_days + lv.dpd <= as_of) AS reached
+               (SELECT max(lv.level) FROM lv WHERE i.due_date + s.reminder_grace_days + lv.dpd <= run_day) AS reached
           FROM invoices i
          WHERE i.status IN ('issued', 'sent', 'partially_paid') AND i.total - i.amount_paid - i.credited > 0
            AND NOT i.collection_charge
@@ -207,7 +207,7 @@ BEGIN
           FROM op WHERE op.reached > op.reminder_level
     ), ins AS (
         INSERT INTO reminders (invoice_id, customer_id, level, as_of, days_overdue, balance_due, message, fee, status, channel)
-        SELECT t.id, t.customer_id, t.reached, as_of, as_of - t.due_date, t.balance, lv.message, lv.fee,
+        SELECT t.id, t.customer_id, t.reached, run_day, run_day - t.due_date, t.balance, lv.message, lv.fee,
                CASE WHEN nullif(btrim(c.email), '') IS NULL THEN 'to_print' ELSE 'queued' END,
                CASE WHEN nullif(btrim(c.email), '') IS NULL THEN 'post' ELSE 'email' END
           FROM todo t JOIN lv ON lv.level = t.reached JOIN customers c ON c.id = t.customer_id
@@ -228,7 +228,7 @@ BEGIN
     ), aud AS (
         INSERT INTO audit_log (uid, method, entity, entity_id, change)
         SELECT current_uid(), coalesce(nullif(current_setting('folio.method', true), ''), 'sql'), 'invoice', ins.invoice_id,
-               jsonb_build_object('reminder_id', ins.id, 'level', ins.level, 'as_of', date_text(as_of), 'status', ins.status)
+               jsonb_build_object('reminder_id', ins.id, 'level', ins.level, 'as_of', date_text(run_day), 'status', ins.status)
           FROM ins
     )
     SELECT (SELECT coalesce(array_agg(ins.id ORDER BY ins.id), '{}') FROM ins),
@@ -241,7 +241,7 @@ BEGIN
     IF cardinality(new_ids) > 0 AND (s.late_interest_percent > 0
                                      OR EXISTS (SELECT 1 FROM jsonb_array_elements(s.reminder_levels) l
                                                  WHERE (l->>'fee')::numeric > 0)) THEN
-        d := greatest(as_of, (SELECT max(i.issue_date) FROM invoices i WHERE i.issue_date IS NOT NULL));
+        d := greatest(run_day, (SELECT max(i.issue_date) FROM invoices i WHERE i.issue_date IS NOT NULL));
         FOR r IN SELECT rm.*, i.number, i.currency, i.due_date, c.archived
                    FROM reminders rm JOIN invoices i ON i.id = rm.invoice_id JOIN customers c ON c.id = rm.customer_id
                   WHERE rm.id = ANY (new_ids) AND (rm.fee > 0 OR s.late_interest_percent > 0)
@@ -256,14 +256,14 @@ BEGIN
             IF s.late_interest_percent > 0 THEN
                 start_day := coalesce((SELECT max(x.interest_to) FROM reminders x WHERE x.invoice_id = r.invoice_id),
                                       r.due_date) + 1;
-                interest := round(r.balance_due * s.late_interest_percent / 100 * (as_of - start_day + 1) / 365, m);
-                IF as_of >= start_day AND interest > 0 THEN
+                interest := round(r.balance_due * s.late_interest_percent / 100 * (run_day - start_day + 1) / 365, m);
+                IF run_day >= start_day AND interest > 0 THEN
                     inv := reminder_charge_invoice(r, r.number, r.currency, d,
                         format('Late interest %s%% p.a. on %s %s of invoice %s, %s to %s (%s days)',
                                dec_text(s.late_interest_percent), money_text(r.balance_due, m), r.currency, r.number,
-                               date_text(start_day), date_text(as_of), as_of - start_day + 1), interest);
+                               date_text(start_day), date_text(run_day), run_day - start_day + 1), interest);
                     UPDATE reminders SET interest_invoice_id = (inv->>'id')::bigint, interest_from = start_day,
-                                         interest_to = as_of
+                                         interest_to = run_day
                      WHERE id = r.id;
                 END IF;
             END IF;
@@ -271,7 +271,7 @@ BEGIN
     END IF;
 
     RETURN jsonb_build_object(
-        'as_of', date_text(as_of),
+        'as_of', date_text(run_day),
         'created', coalesce((SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
                                  'reminder_id', rm.id, 'invoice_id', rm.invoice_id, 'number', i.number, 'level', rm.level,
                                  'status', rm.status,
