@@ -15,15 +15,15 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     tz text := (SELECT s.timezone FROM settings s);
     local_ts timestamp := now() AT TIME ZONE tz;
-    day date := local_ts::date;
+    run_day date := local_ts::date;
 BEGIN
-    IF local_ts::time < p_time::time OR p_created > ((day + p_time::time) AT TIME ZONE tz) THEN
+    IF local_ts::time < p_time::time OR p_created > ((run_day + p_time::time) AT TIME ZONE tz) THEN
         RETURN '[]';
     END IF;
-    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('job', j.job, 'day', date_text(day)) ORDER BY j.ord), '[]')
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('job', j.job, 'day', date_text(run_day)) ORDER BY j.ord), '[]')
               FROM (VALUES (1, 'recurring.run'), (2, 'reminder.run')) j(ord, job)
              WHERE NOT EXISTS (SELECT 1 FROM scheduler_runs r
-                                WHERE r.day = scheduler_due.day AND r.job = j.job
+                                WHERE r.day = run_day AND r.job = j.job
                                   AND r.finished_at IS NOT NULL AND r.error IS NULL));
 END
 $$;
@@ -47,7 +47,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     r record;
     res jsonb;
-    counts jsonb;
+    job_counts jsonb;
 BEGIN
     IF p_job NOT IN ('recurring.run', 'reminder.run') THEN
         PERFORM fail('FL602', format('unknown scheduler job %s', p_job), 'job');
@@ -64,14 +64,14 @@ BEGIN
     RETURNING * INTO r;
     IF p_job = 'recurring.run' THEN
         res := recurring_run(jsonb_build_object('as_of', date_text(p_day)));
-        counts := jsonb_build_object('generated', jsonb_array_length(res->'generated'),
+        job_counts := jsonb_build_object('generated', jsonb_array_length(res->'generated'),
                                      'failed', jsonb_array_length(res->'failed'));
     ELSE
         res := reminder_run(jsonb_build_object('as_of', date_text(p_day)));
-        counts := jsonb_build_object('created', jsonb_array_length(res->'created'),
+        job_counts := jsonb_build_object('created', jsonb_array_length(res->'created'),
                                      'disputed', res->'skipped'->'disputed', 'not_due', res->'skipped'->'not_due');
     END IF;
-    UPDATE scheduler_runs SET finished_at = clock_timestamp(), counts = scheduler_run.counts, error = NULL
+    UPDATE scheduler_runs SET finished_at = clock_timestamp(), counts = job_counts, error = NULL
      WHERE id = r.id RETURNING * INTO r;
     RETURN scheduler_run_json(r);
 END
