@@ -44,7 +44,7 @@ BEGIN
         'voided_at', ts_text(i.voided_at), 'void_reason', i.void_reason,
         'payment_terms_text', coalesce(i.payment_terms_text,
                                        CASE WHEN i.status <> 'draft' THEN terms_text_default(i.payment_terms_days) END),
-        'reminder_level', i.reminder_level)
+        'reminder_level', invoice_reminder_level(i))
         || CASE WHEN lines IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lines', lines) END;
 END
 $$;

@@ -115,6 +115,17 @@ BEGIN
 END
 $$;
 
+-- An invoice's reminder_level: its highest reminder's level, 0 without any. An
+-- invoice without its hash (a draft, or one being issued) has had none, so
+-- issuing looks nothing up.
+CREATE OR REPLACE FUNCTION invoice_reminder_level(i record) RETURNS int
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF i.hash IS NULL THEN RETURN 0; END IF;
+    RETURN coalesce((SELECT max(r.level) FROM reminders r WHERE r.invoice_id = i.id), 0);
+END
+$$;
+
 -- The reminder result object.
 CREATE OR REPLACE FUNCTION reminder_json(r record) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -150,7 +161,6 @@ BEGIN
         'notes', format('Charged with reminder level %s for overdue invoice %s.', r.level, overdue_number),
         'lines', jsonb_build_array(jsonb_build_object(
             'description', description, 'qty', '1', 'unit_price', amount::text))));
-    UPDATE invoices SET collection_charge = true WHERE id = (res->>'id')::bigint;
     RETURN res;
 END
 $$;
@@ -159,9 +169,8 @@ $$;
 -- today; a future date is FL602 'as_of'). Set-based: one statement finds every
 -- open invoice's highest level reached (due_date + grace + days_past_due <=
 -- as_of), skips the disputed and those that already had that level, and writes
--- the reminders (ON CONFLICT on (invoice, level): never twice), the invoices'
--- reminder_level, the outbox e-mails (customers with an e-mail; the others are
--- to_print) and the audit entries. Then, per new reminder with a fee or
+-- the reminders (ON CONFLICT on (invoice, level): never twice) and the outbox
+-- e-mails (customers with an e-mail; the others are to_print); one audit entry. Then, per new reminder with a fee or
 -- interest only, the charge invoices. Runs are serialised per tenant by an
 -- advisory lock, so a slower run with an earlier as_of cannot make a lower level
 -- after a higher one. -> {as_of, created, skipped: {disputed, not_due}}.
@@ -171,7 +180,9 @@ DECLARE
     s record;
     today date;
     run_day date;
-    new_ids bigint[];
+    first_id bigint;
+    last_id bigint;
+    n_created bigint;
     n_disputed bigint;
     n_not_due bigint;
     r record;
@@ -179,7 +190,8 @@ DECLARE
     m int;
     start_day date;
     interest numeric;
-    inv jsonb;
+    fee_id bigint;
+    interest_id bigint;
 BEGIN
     SELECT * INTO s FROM settings;
     today := (now() AT TIME ZONE s.timezone)::date;
@@ -193,13 +205,19 @@ BEGIN
         SELECT (l->>'level')::int AS level, (l->>'days_past_due')::int AS dpd, (l->>'fee')::numeric AS fee,
                l->>'message' AS message
           FROM jsonb_array_elements(s.reminder_levels) l
+    ), had AS (
+        SELECT x.invoice_id, max(x.level) AS level FROM reminders x GROUP BY x.invoice_id
+    ), charges AS (
+        SELECT x.fee_invoice_id AS invoice_id FROM reminders x WHERE x.fee_invoice_id IS NOT NULL
+        UNION ALL
+        SELECT x.interest_invoice_id FROM reminders x WHERE x.interest_invoice_id IS NOT NULL
     ), op AS (
-        SELECT i.id, i.customer_id, i.number, i.due_date, i.reminder_level,
+        SELECT i.id, i.customer_id, i.number, i.due_date, coalesce(had.level, 0) AS reminder_level,
                i.total - i.amount_paid - i.credited AS balance,
                (SELECT max(lv.level) FROM lv WHERE i.due_date + s.reminder_grace_days + lv.dpd <= run_day) AS reached
-          FROM invoices i
+          FROM invoices i LEFT JOIN had ON had.invoice_id = i.id
          WHERE i.status IN ('issued', 'sent', 'partially_paid') AND i.total - i.amount_paid - i.credited > 0
-           AND NOT i.collection_charge
+           AND i.id NOT IN (SELECT charges.invoice_id FROM charges)
     ), disp AS (
         SELECT unnest(disputed_invoice_ids()) AS invoice_id
     ), todo AS (
@@ -215,9 +233,6 @@ BEGIN
          ORDER BY t.id
         ON CONFLICT (invoice_id, level) DO NOTHING
         RETURNING *
-    ), lvl AS (
-        UPDATE invoices i SET reminder_level = ins.level
-          FROM ins WHERE i.id = ins.invoice_id AND i.reminder_level < ins.level
     ), mail AS (
         INSERT INTO outbox (invoice_id, kind, recipient, subject, reminder_id)
         SELECT ins.invoice_id, 'reminder', btrim(c.email),
@@ -225,47 +240,53 @@ BEGIN
           FROM ins JOIN customers c ON c.id = ins.customer_id JOIN invoices i ON i.id = ins.invoice_id
          WHERE ins.channel = 'email'
          ORDER BY ins.id
-    ), aud AS (
-        INSERT INTO audit_log (uid, method, entity, entity_id, change)
-        SELECT current_uid(), coalesce(nullif(current_setting('folio.method', true), ''), 'sql'), 'invoice', ins.invoice_id,
-               jsonb_build_object('reminder_id', ins.id, 'level', ins.level, 'as_of', date_text(run_day), 'status', ins.status)
-          FROM ins
     )
-    SELECT (SELECT coalesce(array_agg(ins.id ORDER BY ins.id), '{}') FROM ins),
+    SELECT (SELECT min(ins.id) FROM ins), (SELECT max(ins.id) FROM ins), (SELECT count(*) FROM ins),
            (SELECT count(*) FROM todo WHERE todo.disputed),
            (SELECT count(*) FROM op WHERE op.reached IS NULL)
-      INTO new_ids, n_disputed, n_not_due;
+      INTO first_id, last_id, n_created, n_disputed, n_not_due;
+    -- Only runs insert reminders and they hold the lock: the new ones are exactly first_id..last_id.
+
+    -- One audit entry per run (the reminders themselves are the detailed record).
+    IF n_created > 0 THEN
+        PERFORM audit('reminder', NULL, jsonb_build_object('as_of', date_text(run_day), 'created', n_created,
+                                                           'first_id', first_id, 'last_id', last_id));
+    END IF;
 
     -- Fee and interest invoices: one issue per charge (numbers are consecutive),
     -- only for the reminders just made that carry one.
-    IF cardinality(new_ids) > 0 AND (s.late_interest_percent > 0
+    IF n_created > 0 AND (s.late_interest_percent > 0
                                      OR EXISTS (SELECT 1 FROM jsonb_array_elements(s.reminder_levels) l
                                                  WHERE (l->>'fee')::numeric > 0)) THEN
         d := greatest(run_day, (SELECT max(i.issue_date) FROM invoices i WHERE i.issue_date IS NOT NULL));
         FOR r IN SELECT rm.*, i.number, i.currency, i.due_date, c.archived
                    FROM reminders rm JOIN invoices i ON i.id = rm.invoice_id JOIN customers c ON c.id = rm.customer_id
-                  WHERE rm.id = ANY (new_ids) AND (rm.fee > 0 OR s.late_interest_percent > 0)
+                  WHERE rm.id BETWEEN first_id AND last_id AND (rm.fee > 0 OR s.late_interest_percent > 0)
                   ORDER BY rm.id LOOP
             CONTINUE WHEN r.archived;   -- an archived customer gets no new invoices
             m := currency_decimals(r.currency);
+            fee_id := NULL;
+            interest_id := NULL;
             IF r.fee > 0 THEN
-                inv := reminder_charge_invoice(r, r.number, r.currency, d,
-                                               format('Reminder fee (level %s) for invoice %s', r.level, r.number), r.fee);
-                UPDATE reminders SET fee_invoice_id = (inv->>'id')::bigint WHERE id = r.id;
+                fee_id := (reminder_charge_invoice(r, r.number, r.currency, d,
+                           format('Reminder fee (level %s) for invoice %s', r.level, r.number), r.fee)->>'id')::bigint;
             END IF;
             IF s.late_interest_percent > 0 THEN
                 start_day := coalesce((SELECT max(x.interest_to) FROM reminders x WHERE x.invoice_id = r.invoice_id),
                                       r.due_date) + 1;
                 interest := round(r.balance_due * s.late_interest_percent / 100 * (run_day - start_day + 1) / 365, m);
                 IF run_day >= start_day AND interest > 0 THEN
-                    inv := reminder_charge_invoice(r, r.number, r.currency, d,
+                    interest_id := (reminder_charge_invoice(r, r.number, r.currency, d,
                         format('Late interest %s%% p.a. on %s %s of invoice %s, %s to %s (%s days)',
                                dec_text(s.late_interest_percent), money_text(r.balance_due, m), r.currency, r.number,
-                               date_text(start_day), date_text(run_day), run_day - start_day + 1), interest);
-                    UPDATE reminders SET interest_invoice_id = (inv->>'id')::bigint, interest_from = start_day,
-                                         interest_to = run_day
-                     WHERE id = r.id;
+                               date_text(start_day), date_text(run_day), run_day - start_day + 1), interest)->>'id')::bigint;
                 END IF;
+            END IF;
+            IF fee_id IS NOT NULL OR interest_id IS NOT NULL THEN
+                UPDATE reminders SET fee_invoice_id = fee_id, interest_invoice_id = interest_id,
+                                     interest_from = CASE WHEN interest_id IS NOT NULL THEN start_day END,
+                                     interest_to = CASE WHEN interest_id IS NOT NULL THEN run_day END
+                 WHERE id = r.id;
             END IF;
         END LOOP;
     END IF;
@@ -279,7 +300,7 @@ BEGIN
                                  'interest_invoice_number', (SELECT f.number FROM invoices f WHERE f.id = rm.interest_invoice_id)))
                                ORDER BY rm.id)
                                FROM reminders rm JOIN invoices i ON i.id = rm.invoice_id
-                              WHERE rm.id = ANY (new_ids)), '[]'),
+                              WHERE rm.id BETWEEN first_id AND last_id), '[]'),
         'skipped', jsonb_build_object('disputed', n_disputed, 'not_due', n_not_due));
 END
 $$;

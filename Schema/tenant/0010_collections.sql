@@ -11,27 +11,28 @@ ALTER TABLE settings
     ADD COLUMN reminder_levels        jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(reminder_levels) = 'array'),
     ADD COLUMN late_interest_percent  numeric CHECK (late_interest_percent >= 0 AND late_interest_percent <= 100);
 
--- Invoices: the terms text printed on the document (frozen at issue like the
--- terms themselves; NULL on invoices issued before this migration: derived from
--- payment_terms_days), the highest reminder level made so far, and whether the
--- invoice is a reminder's fee or interest charge (charges get no reminders).
-ALTER TABLE invoices
-    ADD COLUMN payment_terms_text  text,
-    ADD COLUMN reminder_level      int NOT NULL DEFAULT 0 CHECK (reminder_level >= 0),
-    ADD COLUMN collection_charge   boolean NOT NULL DEFAULT false;
+-- Invoices: the terms text printed on the document, frozen at issue like the
+-- terms themselves (NULL on invoices issued before this migration: derived from
+-- payment_terms_days). An invoice's reminder level is its highest reminder's,
+-- not a column, so reminder.run never rewrites invoice rows.
+ALTER TABLE invoices ADD COLUMN payment_terms_text text;
 CREATE TRIGGER invoices_terms_text_frozen BEFORE UPDATE ON invoices
     FOR EACH ROW WHEN (OLD.status <> 'draft' AND NEW.payment_terms_text IS DISTINCT FROM OLD.payment_terms_text)
     EXECUTE FUNCTION invoices_terms_text_frozen();
 
 -- Reminders: exactly one per (invoice, level), whoever runs reminder.run and
--- however often. status: queued (an outbox e-mail waits), sent, to_print (the
--- customer has no e-mail), printed... see reminders.sql; interest_from/to: the
--- days whose interest this reminder charged (both included), so no day is
--- charged twice.
+-- however often. status: queued (its e-mail waits in the outbox), sent,
+-- to_print (the customer has no e-mail), cancelled (the invoice was paid, void
+-- or disputed before it went), failed (the outbox gave up). interest_from/to:
+-- the days whose interest this reminder charged (both included), so no day is
+-- charged twice. fee_invoice_id / interest_invoice_id: its charge invoices.
+-- invoice_id and customer_id carry no foreign keys: reminders are written in
+-- bulk (100,000 in one run) and point at issued invoices, which are never
+-- deleted, and customers, which are never deleted either.
 CREATE TABLE reminders (
     id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    invoice_id           bigint NOT NULL REFERENCES invoices,
-    customer_id          bigint NOT NULL REFERENCES customers,
+    invoice_id           bigint NOT NULL,
+    customer_id          bigint NOT NULL,
     level                int NOT NULL CHECK (level BETWEEN 1 AND 5),
     as_of                date NOT NULL,
     days_overdue         int NOT NULL,
@@ -50,11 +51,16 @@ CREATE TABLE reminders (
 );
 CREATE INDEX reminders_customer ON reminders (customer_id, id);
 CREATE INDEX reminders_status ON reminders (status, id);
+-- Charge invoices (they get no reminders themselves).
+CREATE INDEX reminders_fee_invoice ON reminders (fee_invoice_id) WHERE fee_invoice_id IS NOT NULL;
+CREATE INDEX reminders_interest_invoice ON reminders (interest_invoice_id) WHERE interest_invoice_id IS NOT NULL;
 
--- A reminder's e-mail travels through the outbox like an invoice's; a reminder
--- whose invoice is paid, void or disputed when it is due to go is cancelled.
+-- A reminder's e-mail travels through the outbox like an invoice's (reminder_id:
+-- its reminder, no foreign key for the bulk writes; reminders are never
+-- deleted); a reminder whose invoice is paid, void or disputed when it is due
+-- to go is cancelled.
 ALTER TABLE outbox
-    ADD COLUMN reminder_id bigint REFERENCES reminders,
+    ADD COLUMN reminder_id bigint,
     DROP CONSTRAINT outbox_status_check,
     ADD CONSTRAINT outbox_status_check CHECK (status IN ('queued', 'sent', 'failed', 'cancelled'));
 CREATE TRIGGER outbox_reminder_status AFTER UPDATE OF status ON outbox

@@ -15,6 +15,8 @@ struct Scheduler: Sendable {
     let logger: Logger
     /// Local time of day ("HH:MM") after which a tenant's day is run.
     let time: String
+    /// Statement timeout of one job (longer than a request's).
+    var jobTimeout = "30min"
 
     /// Runs every `interval` (after a first short delay) until the event loop shuts down.
     func schedule(on eventLoop: EventLoop, every interval: TimeAmount) {
@@ -66,9 +68,11 @@ struct Scheduler: Sendable {
             do {
                 let results = try db.pipeline([
                     enter(tenant),
+                    // A first run over a big tenant (many charge invoices) may take longer than a request may.
+                    PostgresStatement("SET LOCAL statement_timeout = '\(jobTimeout)'"),
                     PostgresStatement("SELECT scheduler_run($1, $2::date)::text", [job, day], prepareAs: "folio_scheduler_run"),
                 ])
-                guard let text = results[1].scalar else { continue }   // another server has it, or it is done
+                guard let text = results[2].scalar else { continue }   // another server has it, or it is done
                 ran += 1
                 let counts = (try? JSONParser.parse(text))?["counts"].map { JSONWriter.string($0) } ?? "{}"
                 logger.info("scheduler: job done", metadata: [
