@@ -240,4 +240,43 @@ import Testing
         #expect(updated["count"] == 5)
         expectError(-32003, "interval") { try inv.call("recurring.update", ["id": s["id"]!, "interval": "monthly"]) }
     }
+    @Test func theClientReachesEveryCollectionsCommand() throws {
+        let tenant = try server.makeTenant("reccli")
+        let inv = Invoicing(client: try server.connect(), tenant: tenant)
+        let customer = try inv.customer("Cli Customer")
+        let cli = CLI(socketPath: server.socketPath)
+        func json(_ arguments: [String]) throws -> JSON {
+            let result = try cli.run(["--tenant", tenant, "--json"] + arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            return try JSONParser.parse(result.stdout)
+        }
+        let settings = try json(["settings", "collections", "--terms-text", "Net 30", "--grace-days", "5",
+                                 "--level", "0::Overdue", "--level", "14:7.50:Second\\: pay now", "--interest", "9.5"])
+        #expect(settings["payment_terms_text"] == "Net 30")
+        #expect(settings["reminder_grace_days"] == 5)
+        #expect(settings["late_interest_percent"] == "9.50")
+        #expect(settings["reminder_levels"]?.arrayValue?.map { $0["fee"] } == [.null, "7.50"])
+        #expect(settings["reminder_levels"]?.arrayValue?.last?["message"] == "Second: pay now")
+        let shown = try cli.run(["--tenant", tenant, "settings", "collections"])
+        #expect(shown.stdout.contains("Net 30") && shown.stdout.contains("Second: pay now"), "\(shown.stdout)")
+
+        let created = try json(["recurring", "create", "--customer", "\(customer)", "--line", "Support:1:80.00",
+                                "--interval", "monthly", "--start", "2026-01-31", "--day", "last", "--count", "12"])
+        let id = try #require(created["id"]?.int64Value)
+        #expect(created["day_of_month"] == "last")
+        let ran = try json(["recurring", "run", "--as-of", "2026-03-01"])
+        #expect(ran["generated"]?.arrayValue?.map { $0["period_start"] } == ["2026-01-31", "2026-02-28"])
+        let table = try cli.run(["--tenant", tenant, "recurring", "show", "\(id)"])
+        #expect(table.stdout.contains("2026-02-28") && table.stdout.contains("INV-000002"), "\(table.stdout)")
+        #expect(try cli.run(["--tenant", tenant, "recurring", "list"]).stdout.contains("Cli Customer"))
+        #expect(try json(["recurring", "pause", "\(id)"])["status"] == "paused")
+        #expect(try json(["recurring", "resume", "\(id)", "--skip-missed"])["status"] != "paused")
+        #expect(try json(["recurring", "cancel", "\(id)"])["status"] == "cancelled")
+        let reminded = try json(["reminder", "run", "--as-of", "2026-04-15"])
+        #expect(reminded["created"]?.arrayValue?.count == 2)
+        let human = try cli.run(["--tenant", tenant, "reminder", "run"])
+        #expect(human.status == 0 && human.stdout.contains("not due"), "\(human.stdout)")
+        #expect(try json(["scheduler", "list"])["items"] == .array([]))
+        #expect(try cli.run(["--tenant", tenant, "scheduler", "list"]).stdout.contains("no runs"))
+    }
 }
