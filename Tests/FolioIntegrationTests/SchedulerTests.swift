@@ -72,4 +72,44 @@ import Testing
         // The tenant made today waits for tomorrow.
         #expect(try Invoicing(client: try first.connect(), tenant: fresh).call("scheduler.list")["items"] == .array([]))
     }
+    @Test func aFailingJobIsRecordedAndRetriedOnTheNextPass() throws {
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database, arguments: [
+            "--scheduler-time", "00:00", "--scheduler-interval-ms", "100"])
+        defer { server.stop() }
+        let tenant = try server.makeTenant("schedfail", settings: [
+            "reminder_levels": [["level": 1, "days_past_due": 0, "message": "Please pay."]],
+        ])
+        let inv = Invoicing(client: try server.connect(), tenant: tenant)
+        let customer = try inv.customer("Failing", terms: 0)
+        _ = try inv.draft(customer: customer, [("Work", "1", "10.00", nil)], extra: ["issue": true, "issue_date": "2026-02-02"])
+        // Reminders cannot be written until the trigger is dropped: reminder.run fails.
+        let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
+        try db.execute("""
+            CREATE FUNCTION public.refuse_reminders() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'reminders are switched off for this test'; END $$
+            """)
+        try db.execute("CREATE TRIGGER refuse BEFORE INSERT ON t_\(tenant).reminders FOR EACH ROW EXECUTE FUNCTION public.refuse_reminders()")
+        try db.execute("UPDATE folio.tenants SET created_at = now() - interval '2 days' WHERE slug = '\(tenant)'")
+
+        func run(_ job: String) throws -> JSON? {
+            try inv.call("scheduler.list", ["job": .string(job)])["items"]?.arrayValue?.first
+        }
+        #expect(try eventually { (try run("reminder.run")?["attempts"]?.int64Value ?? 0) >= 2 },
+                "the failed job was not retried; log:\n\(server.log())")
+        let failed = try #require(try run("reminder.run"))
+        #expect(failed["error"]?.stringValue?.contains("reminders are switched off") == true)
+        #expect(failed["finished_at"] == .null)
+        #expect(try run("recurring.run")?["error"] == .null)
+        #expect(try inv.call("reminder.list")["items"] == .array([]))
+        #expect(server.log().contains("scheduler: job failed, retried next pass"))
+
+        try db.execute("DROP TRIGGER refuse ON t_\(tenant).reminders")
+        #expect(try eventually { try run("reminder.run")?["finished_at"]?.stringValue != nil })
+        let done = try #require(try run("reminder.run"))
+        #expect(done["error"] == .null)
+        #expect(done["counts"]?["created"] == 1)
+        #expect(try inv.call("scheduler.list")["items"]?.arrayValue?.count == 2)
+        #expect(try inv.call("reminder.list")["items"]?.arrayValue?.count == 1)
+    }
 }
