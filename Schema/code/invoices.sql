@@ -42,8 +42,7 @@ BEGIN
         'created_at', ts_text(i.created_at), 'updated_at', ts_text(i.updated_at),
         'issued_at', ts_text(i.issued_at), 'sent_at', ts_text(i.sent_at),
         'voided_at', ts_text(i.voided_at), 'void_reason', i.void_reason,
-        'payment_terms_text', coalesce(i.payment_terms_text,
-                                       CASE WHEN i.status <> 'draft' THEN terms_text_default(i.payment_terms_days) END),
+        'payment_terms_text', coalesce(i.payment_terms_text, terms_text_default(i.payment_terms_days)),
         'reminder_level', invoice_reminder_level(i))
         || CASE WHEN lines IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lines', lines) END;
 END
@@ -188,11 +187,14 @@ BEGIN
     pl := price_lines(p->'lines', m);
     tot := doc_totals(pl.lines, m, s.tax_rounding);
     INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, delivery_date,
-                          period_start, period_end, tax_rounding, subtotal, tax_total, total, tax_breakdown)
+                          period_start, period_end, tax_rounding, subtotal, tax_total, total, tax_breakdown,
+                          payment_terms_text)
     VALUES (c.id, cur, check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
             check_text(p->>'po_number', 'po_number', 100), check_text(p->>'notes', 'notes', 10000),
             (p->>'delivery_date')::date, lower(period), upper(period) - 1,
-            s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown)
+            s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown,
+            coalesce(s.payment_terms_text,
+                     terms_text_default(coalesce((p->>'payment_terms_days')::int, c.payment_terms_days, s.payment_terms_days))))
     RETURNING * INTO i;
     INSERT INTO invoice_lines (invoice_id, line_no, item_id, description, qty, unit_price, tax_rate, tax_percent, amount, tax)
     SELECT i.id, x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent, x.amount, x.tax
@@ -277,6 +279,9 @@ BEGIN
         period_start = CASE WHEN p ? 'period_start' OR p ? 'period_end' THEN lower(period) ELSE period_start END,
         period_end = CASE WHEN p ? 'period_start' OR p ? 'period_end' THEN upper(period) - 1 ELSE period_end END,
         notes = CASE WHEN p ? 'notes' THEN check_text(p->>'notes', 'notes', 10000) ELSE notes END,
+        payment_terms_text = coalesce(s.payment_terms_text, terms_text_default(coalesce(
+            CASE WHEN p ? 'payment_terms_days' THEN (p->>'payment_terms_days')::int ELSE i.payment_terms_days END,
+            c.payment_terms_days, s.payment_terms_days))),
         tax_rounding = s.tax_rounding,
         subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
         tax_breakdown = tot.tax_breakdown,

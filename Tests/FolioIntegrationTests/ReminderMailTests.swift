@@ -24,9 +24,16 @@ import Testing
         try "defaults\nauth off\ntls off\n\naccount default\nhost 127.0.0.1\nport \(smtp.port)\nfrom folio@folio.local\n"
             .write(toFile: config, atomically: true, encoding: .utf8)
         chmod(config, 0o600)
+        // The mailer is "down" while the flag file exists (the SMTP sink itself keeps its
+        // port, so no other test's sink can take it meanwhile).
+        let down = TestEnvironment.scratchDirectory() + "/mailer-down"
+        let sendmail = TestEnvironment.scratchDirectory() + "/sendmail"
+        try "#!/bin/sh\n[ -e \(down) ] && { cat >/dev/null; echo 'mailer down' >&2; exit 75; }\nexec \(msmtp) -C \(config) -t -i\n"
+            .write(toFile: sendmail, atomically: true, encoding: .utf8)
+        chmod(sendmail, 0o755)
         let cluster = try PrivateCluster()
         let server = try ServerProcess(database: cluster.database, arguments: [
-            "--sendmail", "\(msmtp) -C \(config) -t -i", "--dispatch-interval-ms", "200", "--dispatch-backoff-ms", "300",
+            "--sendmail", sendmail, "--dispatch-interval-ms", "200", "--dispatch-backoff-ms", "300",
             "--scheduler-interval-ms", "0",
         ])
         defer { server.stop() }
@@ -66,7 +73,7 @@ import Testing
         #expect(try inv.call("invoice.get", ["id": JSON(invoice.id)])["total"] == "600.00")
 
         // --- mailer down: reminders wait; one invoice is paid, one disputed meanwhile.
-        smtp.stop()
+        FileManager.default.createFile(atPath: down, contents: Data())
         let paid = try inv.draft(customer: customer, [("Paid later", "1", "50.00", nil)], extra: ["issue": true, "issue_date": "2026-03-30"])
         let disputed = try inv.draft(customer: customer, [("Disputed later", "1", "70.00", nil)], extra: ["issue": true, "issue_date": "2026-03-30"])
         let kept = try inv.draft(customer: customer, [("Still open", "1", "90.00", nil)], extra: ["issue": true, "issue_date": "2026-03-30"])
@@ -84,7 +91,7 @@ import Testing
             }, "reminder of invoice \(stale) was not cancelled")
             #expect(try inv.call("dispatch.list", ["invoice_id": JSON(stale)])["items"]?.arrayValue?.first?["status"] == "cancelled")
         }
-        try smtp.start()
+        try FileManager.default.removeItem(atPath: down)
         let all = smtp.waitForMessages(2, timeout: 60)
         #expect(all.count == 2)
         usleep(1_500_000)

@@ -245,11 +245,17 @@ import Testing
         let customer = try inv.customer("Terms Co", terms: 0)
         let onReceipt = try inv.draft(customer: customer, [("A", "1", "1.00", nil)], extra: ["issue": true])
         #expect(onReceipt["payment_terms_text"] == "Due upon receipt")
+        let draft = try inv.draft(customer: customer, [("A2", "1", "1.00", nil)], extra: ["payment_terms_days": 1])
+        #expect(draft["payment_terms_text"] == "Payment due within 1 day")
+        #expect(try inv.call("invoice.update", ["id": JSON(draft.id), "payment_terms_days": 45])["payment_terms_text"]
+                == "Payment due within 45 days")
         let net = try inv.draft(customer: customer, [("B", "1", "1.00", nil)], extra: ["issue": true, "payment_terms_days": 21])
         #expect(net["payment_terms_text"] == "Payment due within 21 days")
         _ = try inv.call("tenant.update", ["payment_terms_text": "Net 30, 2% 10 days"])
         let own = try inv.draft(customer: customer, [("C", "1", "1.00", nil)], extra: ["issue": true])
         #expect(own["payment_terms_text"] == "Net 30, 2% 10 days")
+        #expect(own["reminder_level"] == 0)
+        #expect(try inv.draft(customer: customer, [("D", "1", "1.00", nil)])["payment_terms_text"] == "Net 30, 2% 10 days")
         #expect(try inv.call("invoice.get", ["id": JSON(net.id)])["payment_terms_text"] == "Payment due within 21 days")
         for format in ["pdf", "html", "text"] {
             let rendered = try inv.call("invoice.render", ["id": JSON(own.id), "format": .string(format)])
