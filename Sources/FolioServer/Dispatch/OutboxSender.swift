@@ -114,7 +114,7 @@ struct OutboxSender: Sendable {
         let invoice = row["invoice"] ?? .null
         let tenant = row["tenant"] ?? .null
         let customer = row["customer"]
-        let letter = row["reminder"].flatMap { $0.isNull ? nil : $0 }
+        let letter: JSON? = if case .object? = row["reminder"] { row["reminder"] } else { nil }
         let document = InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer)
         let pdf = try letter.map { try DocumentRenderer.reminderLettersPDF([$0], branding: branding) }
             ?? DocumentRenderer.render(document, as: .pdf, branding: branding).bytes
