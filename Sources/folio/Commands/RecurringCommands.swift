@@ -141,7 +141,7 @@ struct RecurringCommand: ParsableCommand {
         func run(in session: Session) throws {
             var params = JSONObject()
             params.set("as_of", asOf)
-            let progress = Progress.start("generating recurring invoices as of \(asOf ?? "today")")
+            let progress = CallProgress.start("generating recurring invoices as of \(asOf ?? "today")")
             let result = try session.callInTenant("recurring.run", params, idempotency: idempotency)
             progress.finish()
             session.show(result) { result in

@@ -20,7 +20,7 @@ struct ReminderCommand: ParsableCommand {
         func run(in session: Session) throws {
             var params = JSONObject()
             params.set("as_of", asOf)
-            let progress = Progress.start("making reminders as of \(asOf ?? "today")")
+            let progress = CallProgress.start("making reminders as of \(asOf ?? "today")")
             let result = try session.callInTenant("reminder.run", params, idempotency: idempotency)
             progress.finish()
             session.show(result) { result in
@@ -84,20 +84,5 @@ struct ReminderCommand: ParsableCommand {
                 _ = try session.callInTenant("reminder.mark_sent", ["ids": .array(printed.map { JSON($0) })])
             }
         }
-    }
-}
-
-/// A one-line "working…" note on standard error while a long call runs (terminals only).
-struct Progress {
-    private let shown: Bool
-
-    static func start(_ text: String) -> Progress {
-        let shown = Platform.standardErrorIsTerminal
-        if shown { Platform.writeError("\(text)…") }
-        return Progress(shown: shown)
-    }
-
-    func finish() {
-        if shown { Platform.writeError("\r\u{1B}[K") }
     }
 }
