@@ -95,7 +95,8 @@ $$;
 -- sender holds) and leases them for `lease` so a concurrent sender leaves them
 -- alone while this one delivers; a sender that dies mid-way leaves them to be
 -- retried after the lease. Returns [{id, invoice_id, kind, recipient, subject,
--- attempts, invoice, tenant, customer}].
+-- attempts, invoice, tenant, customer, reminder}] (reminder: the letter's data
+-- for a reminder's e-mail, see reminder_letter_json).
 CREATE OR REPLACE FUNCTION outbox_claim(p_max int, p_lease interval DEFAULT '10 minutes') RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE r jsonb;
@@ -117,7 +118,9 @@ BEGIN
                'invoice', invoice_full_json(i),
                'tenant', tenant_get('{}'),
                'customer', (SELECT customer_json(cu) FROM customers cu WHERE cu.id = i.customer_id),
-               'einvoice_extras', einvoice_extras(jsonb_build_object('payment_terms_days', i.payment_terms_days)))
+               'einvoice_extras', einvoice_extras(jsonb_build_object('payment_terms_text', i.payment_terms_text,
+                                                                  'payment_terms_days', i.payment_terms_days)),
+               'reminder', CASE WHEN c.reminder_id IS NOT NULL THEN reminder_letter_json(c.reminder_id) END)
              ORDER BY c.id), '[]')
       INTO r
       FROM claimed c JOIN invoices i ON i.id = c.invoice_id;

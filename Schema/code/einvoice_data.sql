@@ -110,27 +110,20 @@ BEGIN
 END
 $$;
 
--- The payment terms text of a document: the tenant's payment_terms_text
--- setting when there is one, else derived from the terms ("Due upon receipt"
--- for 0 days, else "Payment due within N days").
-CREATE OR REPLACE FUNCTION payment_terms_text_for(setting text, days int) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN coalesce(setting, CASE WHEN coalesce(days, 0) = 0 THEN 'Due upon receipt'
-                              ELSE format('Payment due within %s days', days) END);
-
 -- What an e-invoice of invoice/credit note `doc` needs besides the document,
--- the tenant and the customer: the payment terms text and, for a credit note,
+-- the tenant and the customer: the payment terms text (the invoice's own, as
+-- frozen at issue; a credit note's is its invoice's) and, for a credit note,
 -- the issue date of the invoice it credits.
 CREATE OR REPLACE FUNCTION einvoice_extras(doc jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE terms int := (doc->>'payment_terms_days')::int;
+DECLARE credited record;
 BEGIN
-    IF doc ? 'invoice_id' THEN
-        SELECT i.payment_terms_days INTO terms FROM invoices i WHERE i.id = (doc->>'invoice_id')::bigint;
-    END IF;
+    SELECT i.issue_date, coalesce(i.payment_terms_text, terms_text_default(i.payment_terms_days)) AS terms
+      INTO credited FROM invoices i WHERE i.id = (doc->>'invoice_id')::bigint;
     RETURN jsonb_build_object(
-        'payment_terms_text', payment_terms_text_for(NULL, terms),
-        'invoice_issue_date', (SELECT date_text(i.issue_date) FROM invoices i WHERE i.id = (doc->>'invoice_id')::bigint));
+        'payment_terms_text', coalesce(doc->>'payment_terms_text', credited.terms,
+                                       terms_text_default(coalesce((doc->>'payment_terms_days')::int, 0))),
+        'invoice_issue_date', date_text(credited.issue_date));
 END
 $$;
 

@@ -43,7 +43,9 @@ BEGIN
         'balance_due', money_text(i.total - i.amount_paid - i.credited, m),
         'created_at', ts_text(i.created_at), 'updated_at', ts_text(i.updated_at),
         'issued_at', ts_text(i.issued_at), 'sent_at', ts_text(i.sent_at),
-        'voided_at', ts_text(i.voided_at), 'void_reason', i.void_reason)
+        'voided_at', ts_text(i.voided_at), 'void_reason', i.void_reason,
+        'payment_terms_text', coalesce(i.payment_terms_text, terms_text_default(i.payment_terms_days)),
+        'reminder_level', invoice_reminder_level(i))
         || adjustments_json(i.adjustments)
         || CASE WHEN lines IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lines', lines) END;
 END
@@ -194,12 +196,14 @@ BEGIN
     IF adj <> '[]'::jsonb THEN PERFORM check_adjusted_total(tot); END IF;
     INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, delivery_date,
                           period_start, period_end, tax_rounding, subtotal, tax_total, total, tax_breakdown,
-                          adjustments, allowance_total, charge_total)
+                          adjustments, allowance_total, charge_total, payment_terms_text)
     VALUES (c.id, cur, check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
             check_text(p->>'po_number', 'po_number', 100), check_text(p->>'notes', 'notes', 4000),
             (p->>'delivery_date')::date, lower(period), upper(period) - 1,
             s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown,
-            adj, adjustments_total(adj, 'allowance'), adjustments_total(adj, 'charge'))
+            adj, adjustments_total(adj, 'allowance'), adjustments_total(adj, 'charge'),
+            coalesce(s.payment_terms_text,
+                     terms_text_default(coalesce((p->>'payment_terms_days')::int, c.payment_terms_days, s.payment_terms_days))))
     RETURNING * INTO i;
     PERFORM invoice_lines_insert(i.id, pl);
     IF issue THEN
@@ -293,6 +297,9 @@ BEGIN
         period_start = CASE WHEN p ? 'period_start' OR p ? 'period_end' THEN lower(period) ELSE period_start END,
         period_end = CASE WHEN p ? 'period_start' OR p ? 'period_end' THEN upper(period) - 1 ELSE period_end END,
         notes = CASE WHEN p ? 'notes' THEN check_text(p->>'notes', 'notes', 4000) ELSE notes END,
+        payment_terms_text = coalesce(s.payment_terms_text, terms_text_default(coalesce(
+            CASE WHEN p ? 'payment_terms_days' THEN (p->>'payment_terms_days')::int ELSE i.payment_terms_days END,
+            c.payment_terms_days, s.payment_terms_days))),
         tax_rounding = s.tax_rounding,
         subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
         tax_breakdown = tot.tax_breakdown,
@@ -439,6 +446,7 @@ BEGIN
     inv.tax_rounding := s.tax_rounding; inv.subtotal := tot.subtotal; inv.tax_total := tot.tax_total;
     inv.total := tot.subtotal + tot.tax_total; inv.tax_breakdown := tot.tax_breakdown;
     inv.issued_at := now(); inv.updated_at := now();
+    inv.payment_terms_text := coalesce(s.payment_terms_text, terms_text_default(terms));
     res := invoice_json(inv, customer_name, lj, today);
 
     -- Number and hash link, under the series row lock (held until commit): from
@@ -454,7 +462,8 @@ BEGIN
         status = 'issued', number = slot.number, series_period = slot.period, seq = slot.seq,
         issue_date = d, due_date = due, payment_terms_days = terms, tax_rounding = s.tax_rounding,
         subtotal = tot.subtotal, tax_total = tot.tax_total, total = inv.total,
-        tax_breakdown = tot.tax_breakdown, hash = slot.hash, issued_at = inv.issued_at, updated_at = inv.updated_at
+        tax_breakdown = tot.tax_breakdown, hash = slot.hash, issued_at = inv.issued_at, updated_at = inv.updated_at,
+        payment_terms_text = inv.payment_terms_text
     WHERE id = inv.id;
     PERFORM audit('invoice', inv.id, jsonb_build_object('status', 'issued', 'how', how, 'number', slot.number,
                                                         'customer_id', inv.customer_id, 'lines', cardinality(lines),

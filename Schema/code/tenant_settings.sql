@@ -11,7 +11,8 @@ BEGIN
                        'registration_id', s.registration_id, 'electronic_address', s.electronic_address,
                        'payment_account', s.payment_account, 'einvoice_attachment', s.einvoice_attachment)
            || jsonb_build_object('invoice_requires_receipt', s.invoice_requires_receipt,
-                                 'negative_stock', s.negative_stock);
+                                 'negative_stock', s.negative_stock)
+           || collections_settings_json(s);
 END
 $$;
 
@@ -39,6 +40,7 @@ BEGIN
     IF p ? 'payment_terms_days' AND p->>'payment_terms_days' IS NULL THEN
         PERFORM fail('FL602', 'payment_terms_days cannot be null', 'payment_terms_days');
     END IF;
+    PERFORM collections_settings_update(p);
     UPDATE settings SET
         timezone = coalesce(p->>'timezone', timezone),
         tax_rounding = coalesce(p->>'tax_rounding', tax_rounding),

@@ -19,6 +19,7 @@ public struct Folio: ParsableCommand {
             ReconcileCommand.self, DisputeCommand.self, ReportCommand.self, ImportCommand.self, ExportCommand.self,
             AuditCommand.self, DispatchCommand.self, BrandingCommand.self,
             OrderCommand.self, DeliveryCommand.self, StockCommand.self,
+            SettingsCommand.self, ReminderCommand.self, RecurringCommand.self, SchedulerCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

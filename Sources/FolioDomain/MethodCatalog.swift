@@ -2,7 +2,7 @@
 public enum MethodCatalog {
     public static let all: [MethodSpec] = system + tenants + customers + items + taxRates + invoices + creditNotes
         + payments + reconciliation + disputes + reports + audit + transfers + documents
-        + orders
+        + orders + collections
 
     private static let byName: [String: MethodSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
@@ -82,7 +82,7 @@ public enum MethodCatalog {
             .optional("electronic_address", electronicAddress, nullable: true),
             .optional("payment_account", paymentAccount, nullable: true),
             .optional("einvoice_attachment", .choice(["pdf", "ubl", "both"])),
-        ]),
+        ] + collectionsSettings),
     ]
 
     /// An e-invoicing address `{scheme, id}` (EAS code, e.g. `0088` or `EM`).

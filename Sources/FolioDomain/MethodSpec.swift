@@ -23,7 +23,7 @@ public struct MethodSpec: Sendable {
 
     /// The documents the server renders (PDF, HTML, text, EN 16931 XML).
     public enum DocumentMethod: Sendable, Equatable {
-        case invoice, creditNote, invoiceBatch, invoiceExport, statement, order, delivery
+        case invoice, creditNote, invoiceBatch, invoiceExport, statement, reminderLetters, order, delivery
     }
 
     public let name: String

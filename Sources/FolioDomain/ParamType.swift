@@ -21,6 +21,8 @@ public indirect enum ParamType: Sendable {
     case object([Field])
     /// A JSON array of `min...max` elements of one type.
     case array(of: ParamType, min: Int, max: Int)
+    /// A value of any of these types (e.g. a day of the month 1..31 or `"last"`).
+    case oneOf([ParamType])
 
     /// Ids: positive integers.
     public static let id = ParamType.integer(min: 1, max: Int64.max)

@@ -64,6 +64,24 @@ public enum ParamValidator {
             for (i, item) in array.enumerated() {
                 try check(item, element, path: "\(path)[\(i)]")
             }
+        case .oneOf(let types):
+            for candidate in types where (try? check(value, candidate, path: path)) != nil { return }
+            throw fail("must be " + types.map(form).joined(separator: " or "))
+        }
+    }
+
+    /// What a value of `type` looks like, for the message of a failed `oneOf`.
+    private static func form(_ type: ParamType) -> String {
+        switch type {
+        case .integer(let min, let max): "an integer between \(min) and \(max)"
+        case .choice(let options): "one of \(options.map { "\"\($0)\"" }.joined(separator: ", "))"
+        case .text, .slug: "a string"
+        case .decimal: "a decimal in a string"
+        case .date: "a date YYYY-MM-DD"
+        case .boolean: "true or false"
+        case .object: "an object"
+        case .array: "an array"
+        case .oneOf(let types): types.map(form).joined(separator: " or ")
         }
     }
 

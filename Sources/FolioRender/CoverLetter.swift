@@ -21,7 +21,7 @@ public struct CoverLetter: Sendable {
             <table>
             {{#facts}}<tr><th align="left">{{label}}</th><td>{{value}}</td></tr>
             {{/facts}}</table>
-            <p>The invoice is attached as {{attachment}}.</p>
+            <p>{{attached}}</p>
             {{#remark}}<p>({{remark}})</p>
             {{/remark}}<p>Kind regards,<br>
             {{seller}}</p>
@@ -30,11 +30,13 @@ public struct CoverLetter: Sendable {
             """)
     }
 
-    /// `subject` overrides the default "Invoice N from Seller"; a reminder opens with
-    /// a reminder sentence instead of "please find attached". `attachedAs` names what is
-    /// attached (default `<number>.pdf`); `remark` is a line added after it.
-    public init(invoice: JSON, tenant: JSON, customer: JSON?, reminder: Bool, subject: String? = nil,
-                attachedAs: String? = nil, remark: String? = nil) throws {
+    /// `subject` overrides the default "Invoice N from Seller". A reminder opens with a
+    /// reminder sentence instead of "please find attached"; with its `reminderLetter`
+    /// (the letter's data) it opens with the level's wording and adds days overdue and the
+    /// total due. `attachedAs` names what is attached (default `<number>.pdf`); `remark`
+    /// is a line added after it.
+    public init(invoice: JSON, tenant: JSON, customer: JSON?, reminder: Bool, reminderLetter: JSON? = nil,
+                subject: String? = nil, attachedAs: String? = nil, remark: String? = nil) throws {
         let number = invoice["number"]?.stringValue ?? "invoice"
         let seller = tenant["legal_name"]?.stringValue ?? tenant["name"]?.stringValue ?? "Folio"
         let currency = invoice["currency"]?.stringValue ?? ""
@@ -44,21 +46,24 @@ public struct CoverLetter: Sendable {
         if let date = invoice["due_date"]?.stringValue { facts.append(("Due date", date)) }
         if let total = invoice["total"]?.stringValue { facts.append(("Total", "\(total) \(currency)")) }
         if let balance = invoice["balance_due"]?.stringValue { facts.append(("Balance due", "\(balance) \(currency)")) }
-        let opening = reminder
+        if case .number(let days)? = reminderLetter?["days_overdue"] { facts.append(("Days overdue", days)) }
+        if let due = reminderLetter?["total_due"]?.stringValue { facts.append(("Total due with charges", "\(due) \(currency)")) }
+        if let terms = invoice["payment_terms_text"]?.stringValue { facts.append(("Payment terms", terms)) }
+        let opening = reminderLetter?["message"]?.stringValue ?? (reminder
             ? "This is a friendly reminder that invoice \(number) is still open."
-            : "Please find attached invoice \(number)."
+            : "Please find attached invoice \(number).")
+        let attached = "The \(reminderLetter == nil ? "invoice" : "reminder letter") is attached as \(attachedAs ?? "\(number).pdf")."
 
-        let attachment = attachedAs ?? "\(number).pdf"
         self.subject = subject ?? "Invoice \(number) from \(seller)"
         self.seller = seller
         var text = "Dear \(greeting),\n\n\(opening)\n\n"
         for (label, value) in facts { text += "\(label): \(value)\n" }
-        text += "\nThe invoice is attached as \(attachment).\n"
+        text += "\n\(attached)\n"
         if let remark { text += "(\(remark))\n" }
         text += "\nKind regards,\n\(seller)\n"
         self.text = text
         var context: [String: Any] = [
-            "subject": self.subject, "greeting": greeting, "opening": opening, "attachment": attachment,
+            "subject": self.subject, "greeting": greeting, "opening": opening, "attached": attached,
             "seller": seller, "facts": facts.map { ["label": $0.0, "value": $0.1] as [String: Any] },
         ]
         if let remark { context["remark"] = remark }

@@ -17,6 +17,11 @@ public enum DocumentRenderer {
         try PDFRenderer.render(documents, branding: branding)
     }
 
+    /// Payment reminder letters (`reminder_letter_json` objects), one per page, as one PDF.
+    public static func reminderLettersPDF(_ letters: [JSON], branding: Branding = .init()) throws -> [UInt8] {
+        try ReminderLetterPDF.render(letters, branding: branding)
+    }
+
     /// A statement of account (the `report.statement` result) as a PDF.
     public static func statementPDF(_ statement: JSON, tenant: JSON, branding: Branding = .init()) throws -> [UInt8] {
         try StatementPDF.render(statement, tenant: tenant, branding: branding)

@@ -25,6 +25,7 @@ struct DocumentSummary {
         if let v = doc.issueDate { facts.append(Row(label: "Issue date", value: v)) }
         if let v = doc.dueDate { facts.append(Row(label: "Due date", value: v)) }
         if let v = doc.poNumber, doc.kind == .invoice || doc.kind == .creditNote { facts.append(Row(label: "PO number", value: v)) }
+        if let s = doc.periodStart, let e = doc.periodEnd { facts.append(Row(label: "Service period", value: "\(s) to \(e)")) }
         if let v = doc.status, v == "draft" || v == "void" { facts.append(Row(label: "Status", value: v)) }
 
         if !doc.adjustments.isEmpty {

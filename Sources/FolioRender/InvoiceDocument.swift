@@ -14,6 +14,11 @@ public struct InvoiceDocument: Sendable {
     public var issueDate: String?
     public var dueDate: String?
     public var paymentTermsDays: Int?
+    /// The terms text of the invoice (its `payment_terms_text`, for drafts the tenant's).
+    public var paymentTermsNote: String?
+    /// The service period (`period_start` to `period_end`), e.g. of a recurring invoice.
+    public var periodStart: String?
+    public var periodEnd: String?
     public var poNumber: String?
     public var notes: String?
     /// For credit notes: the credited invoice's number and the reason.
@@ -51,6 +56,9 @@ public struct InvoiceDocument: Sendable {
         issueDate = invoice["issue_date"].displayText
         dueDate = invoice["due_date"].displayText
         paymentTermsDays = (invoice["payment_terms_days"] ?? tenant["payment_terms_days"]).flatMap { $0.displayText }.flatMap { Int($0) }
+        paymentTermsNote = invoice["payment_terms_text"].displayText ?? tenant["payment_terms_text"].displayText
+        periodStart = invoice["period_start"].displayText
+        periodEnd = invoice["period_end"].displayText
         poNumber = invoice["po_number"].displayText
         notes = invoice["notes"].displayText
         invoiceNumber = invoice["invoice_number"].displayText
@@ -99,10 +107,12 @@ public struct InvoiceDocument: Sendable {
         }
     }
 
+    /// The tenant's own terms text when it has one (e.g. `"Net 30"`), else
     /// `"Payment due within N days, by <due date>"`, `"Due upon receipt"` for 0 days;
     /// `nil` for credit notes and when nothing is known.
     public var paymentTermsText: String? {
         guard kind == .invoice else { return nil }
+        if let note = paymentTermsNote, !note.hasPrefix("Payment due within "), note != "Due upon receipt" { return note }
         if paymentTermsDays == 0 { return "Due upon receipt" }
         switch (paymentTermsDays, dueDate) {
         case (let days?, let due?): return "Payment due within \(days) day\(days == 1 ? "" : "s"), by \(due)"

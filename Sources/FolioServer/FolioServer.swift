@@ -78,6 +78,10 @@ public final class FolioServer: Service {
         OutboxSender(pool: pool, logger: logger, mailer: Mailer(command: configuration.sendmailCommand),
                      defaultFrom: configuration.mailFrom, backoffBase: configuration.dispatchBackoffBase)
             .schedule(on: group.any(), every: configuration.dispatchInterval)
+        if configuration.schedulerInterval > .zero {
+            Scheduler(pool: pool, logger: logger, time: configuration.schedulerTime)
+                .schedule(on: group.any(), every: configuration.schedulerInterval)
+        }
         logger.info("foliod listening", metadata: [
             "socket": "\(configuration.socketPath)", "version": "\(Self.version)", "pool": "\(configuration.poolSize)",
         ])

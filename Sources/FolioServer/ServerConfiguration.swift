@@ -35,5 +35,11 @@ public struct ServerConfiguration: Sendable {
     public var dispatchInterval = TimeAmount.seconds(5)
     /// First retry delay after a failed delivery (doubles per attempt, at most 6 hours).
     public var dispatchBackoffBase = TimeAmount.minutes(1)
+    /// Local time of day ("HH:MM", tenant's time zone) after which the daily collections
+    /// jobs (recurring.run, reminder.run) run for a tenant.
+    public var schedulerTime = "06:00"
+    /// How often the scheduler looks for tenants whose day is due (zero: never).
+    public var schedulerInterval = TimeAmount.seconds(60)
+
     public init() {}
 }

@@ -101,6 +101,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Milliseconds before the first retry of a failed e-mail (doubles per attempt, at most 6 hours).")
     var dispatchBackoffMs: Int64 = 60000
 
+    @Option(help: "Local time (HH:MM, each tenant's time zone) after which the daily recurring.run and reminder.run run.")
+    var schedulerTime: String = "06:00"
+
+    @Option(help: "Milliseconds between the scheduler's checks for tenants whose day is due (0: scheduler off).")
+    var schedulerIntervalMs: Int64 = 60000
+
     func validate() throws {
         guard UInt32(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
@@ -109,6 +115,10 @@ struct Serve: AsyncParsableCommand {
         guard warmTenants >= 0 else { throw ValidationError("--warm-tenants must not be negative") }
         guard maxFrameBytes >= 64 else { throw ValidationError("--max-frame-bytes must be at least 64") }
         guard dispatchIntervalMs >= 10 else { throw ValidationError("--dispatch-interval-ms must be at least 10") }
+        guard Self.isTimeOfDay(schedulerTime) else { throw ValidationError("--scheduler-time must be HH:MM, e.g. 06:00") }
+        guard schedulerIntervalMs == 0 || schedulerIntervalMs >= 10 else {
+            throw ValidationError("--scheduler-interval-ms must be 0 (off) or at least 10")
+        }
         guard dispatchBackoffMs >= 0 else { throw ValidationError("--dispatch-backoff-ms must not be negative") }
     }
 
@@ -133,10 +143,21 @@ struct Serve: AsyncParsableCommand {
         configuration.mailFrom = mailFrom
         configuration.dispatchInterval = .milliseconds(dispatchIntervalMs)
         configuration.dispatchBackoffBase = .milliseconds(dispatchBackoffMs)
+        configuration.schedulerTime = schedulerTime
+        configuration.schedulerInterval = .milliseconds(schedulerIntervalMs)
         let server = FolioServer(configuration: configuration, schema: try common.loadSchema(), logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+extension Serve {
+    /// Whether `s` is a time of day `HH:MM` (00:00 to 23:59).
+    static func isTimeOfDay(_ s: String) -> Bool {
+        let parts = s.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let h = Int(parts[0]), let m = Int(parts[1]) else { return false }
+        return (0..<24).contains(h) && (0..<60).contains(m)
     }
 }
 

@@ -53,3 +53,26 @@ import Testing
         }
     }
 }
+
+/// `ParamType.oneOf`: a value of any of the listed types, else -32602 naming the field
+/// with every accepted form.
+@Suite struct OneOfParamTests {
+    static let dayOfMonth = [Field.optional("day_of_month", .oneOf([.integer(min: 1, max: 31), .choice(["last"])]))]
+
+    @Test(arguments: [JSON(1), JSON(31), "last"])
+    func acceptsEveryListedForm(value: JSON) throws {
+        try ParamValidator.validate(["day_of_month": value], Self.dayOfMonth)
+    }
+
+    @Test(arguments: [JSON(0), JSON(32), "first", true])
+    func rejectsOthersNamingTheField(value: JSON) {
+        do {
+            try ParamValidator.validate(["day_of_month": value], Self.dayOfMonth)
+            Issue.record("accepted \(value)")
+        } catch {
+            #expect(error.code == ErrorCode.invalidParams)
+            #expect(error.field == "day_of_month")
+            #expect(error.message == "day_of_month must be an integer between 1 and 31 or one of \"last\"")
+        }
+    }
+}

@@ -65,12 +65,14 @@ struct OutboxSender: Sendable {
         let enter = TenantEntry.job("dispatch.sender", tenant: tenant).statement(on: db)
         let claimed = try db.pipeline([
             enter,
+            // Reminders whose invoice was paid, voided or disputed meanwhile are cancelled, not sent.
+            PostgresStatement("SELECT reminder_recheck_outbox()", prepareAs: "folio_reminder_recheck_outbox"),
             PostgresStatement("SELECT outbox_claim($1::int, $2::interval)::text",
                               [String(batchSize), Self.interval(lease)], prepareAs: "folio_outbox_claim"),
             PostgresStatement("SELECT branding_for_render()::text", prepareAs: "folio_branding_for_render"),
         ])
-        let rows = try JSONParser.parse(claimed[1].scalar ?? "[]").arrayValue ?? []
-        let branding = Branding(json: try JSONParser.parse(claimed[2].scalar ?? "null"))
+        let rows = try JSONParser.parse(claimed[2].scalar ?? "[]").arrayValue ?? []
+        let branding = Branding(json: try JSONParser.parse(claimed[3].scalar ?? "null"))
         var sent = 0
         for row in rows {
             guard let id = row["id"]?.int64Value else { continue }
@@ -105,8 +107,9 @@ struct OutboxSender: Sendable {
         return sent
     }
 
-    /// The MIME message for one claimed row: the cover letter (text and HTML) and the
-    /// invoice as `<number>.pdf`, `<number>.xml` (EN 16931 UBL) or both, as the tenant's
+    /// The MIME message for one claimed row: the cover letter (text and HTML) and, for a
+    /// reminder, its letter as `reminder-<number>.pdf`; for an invoice the invoice as
+    /// `<number>.pdf`, `<number>.xml` (EN 16931 UBL) or both, as the tenant's
     /// `einvoice_attachment` setting says. An invoice that cannot be made a valid e-invoice
     /// goes out as PDF, and the letter says why.
     func buildMessage(_ row: JSON, branding: Branding) throws -> MailMessage {
@@ -114,28 +117,34 @@ struct OutboxSender: Sendable {
         let tenant = row["tenant"] ?? .null
         let customer = row["customer"]
         let number = invoice["number"]?.stringValue ?? "invoice"
-        let wanted = tenant["einvoice_attachment"]?.stringValue ?? "pdf"
+        let reminderLetter: JSON? = if case .object? = row["reminder"] { row["reminder"] } else { nil }
         var attachments: [MailMessage.Attachment] = []
         var problem: String?
-        if wanted != "pdf" {
-            do {
-                let xml = try EInvoiceFormat.ubl.render(document: invoice, tenant: tenant, customer: customer ?? .null,
-                                                        extras: row["einvoice_extras"] ?? .null)
-                attachments.append(.init(filename: "\(number).xml", contentType: "application/xml", bytes: xml))
-            } catch let error as EInvoiceError {
-                problem = "No e-invoice could be made: \(error.message)"
+        if let reminderLetter {
+            let pdf = try DocumentRenderer.reminderLettersPDF([reminderLetter], branding: branding)
+            attachments.append(.init(filename: "reminder-\(number).pdf", contentType: "application/pdf", bytes: pdf))
+        } else {
+            let wanted = tenant["einvoice_attachment"]?.stringValue ?? "pdf"
+            if wanted != "pdf" {
+                do {
+                    let xml = try EInvoiceFormat.ubl.render(document: invoice, tenant: tenant, customer: customer ?? .null,
+                                                            extras: row["einvoice_extras"] ?? .null)
+                    attachments.append(.init(filename: "\(number).xml", contentType: "application/xml", bytes: xml))
+                } catch let error as EInvoiceError {
+                    problem = "No e-invoice could be made: \(error.message)"
+                }
             }
-        }
-        if wanted != "ubl" || attachments.isEmpty {
-            let document = InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer)
-            let pdf = try DocumentRenderer.render(document, as: .pdf, branding: branding).bytes
-            attachments.insert(.init(filename: "\(number).pdf", contentType: "application/pdf", bytes: pdf), at: 0)
+            if wanted != "ubl" || attachments.isEmpty {
+                let document = InvoiceDocument(invoice: invoice, tenant: tenant, customer: customer)
+                let pdf = try DocumentRenderer.render(document, as: .pdf, branding: branding).bytes
+                attachments.insert(.init(filename: "\(number).pdf", contentType: "application/pdf", bytes: pdf), at: 0)
+            }
         }
         let attachedAs = attachments.map { $0.filename.hasSuffix(".xml") ? "the e-invoice \($0.filename) (UBL)" : $0.filename }
             .joined(separator: " and ")
         let letter = try CoverLetter(invoice: invoice, tenant: tenant, customer: customer,
-                                     reminder: row["kind"]?.stringValue == "reminder", subject: row["subject"]?.stringValue,
-                                     attachedAs: attachedAs, remark: problem)
+                                     reminder: row["kind"]?.stringValue == "reminder", reminderLetter: reminderLetter,
+                                     subject: row["subject"]?.stringValue, attachedAs: attachedAs, remark: problem)
         let fromAddress = tenant["email"]?.stringValue ?? defaultFrom
         let domain = fromAddress.split(separator: "@").last.map(String.init) ?? "folio.local"
         return MailMessage(

@@ -5,8 +5,8 @@ import FolioRender
 import FolioWire
 import NIOCore
 
-/// Renders invoices, credit notes (also as EN 16931 e-invoices), statements, order
-/// confirmations and delivery notes. The data comes from the tenant's own functions (one
+/// Renders invoices, credit notes (also as EN 16931 e-invoices), statements, reminder
+/// letters, order confirmations and delivery notes. The data comes from the tenant's own functions (one
 /// statement, under the tenant's role like any request); the rendering runs on the pool's
 /// worker thread, never on an event loop.
 struct DocumentRendering: Sendable {
@@ -26,6 +26,17 @@ struct DocumentRendering: Sendable {
                 func parse(_ text: String?) throws -> JSON { try JSONParser.parse(text ?? "null") }
                 return pdf(try DocumentRenderer.statementPDF(try parse(row[0]), tenant: try parse(row[1]),
                                                              branding: Branding(json: try parse(row[2]))))
+            }
+        case .reminderLetters:
+            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+                let row = try db.pipeline([
+                    enter.statement(on: db),
+                    PostgresStatement("SELECT reminder_letters($1::jsonb)::text, branding_for_render()::text",
+                                      [JSONWriter.string(.object(arguments))], prepareAs: "folio_render_reminder_letters"),
+                ])[1].rows[0]
+                let letters = try JSONParser.parse(row[0] ?? "[]").arrayValue ?? []
+                guard !letters.isEmpty else { throw RPCError.notFound("no reminder letters to print") }
+                return pdf(try DocumentRenderer.reminderLettersPDF(letters, branding: Branding(json: try JSONParser.parse(row[1] ?? "null"))))
             }
         case .invoiceExport:
             return pool.run(on: eventLoop, tenant: enter.tenant) { db in

@@ -29,6 +29,7 @@ enum SampleParams {
         case .choice(let options): .string(options[0])
         case .object(let fields): .object(object(fields))
         case .array(let element, let min, _): .array(Array(repeating: value(element), count: Swift.max(min, 1)))
+        case .oneOf(let types): value(types[0])
         }
     }
 }
