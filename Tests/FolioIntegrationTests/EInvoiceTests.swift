@@ -1,5 +1,6 @@
 import FolioClient
 import FolioDomain
+import FolioTestSupport
 import FolioWire
 import Foundation
 import Testing
@@ -461,7 +462,7 @@ import Testing
         let shown = try folio(["invoice", "pdf", number, "--format", "text"]).stdout
         #expect(shown.contains("discount 10%") && shown.contains("Allowance 2%: Early order") && shown.contains("Charge: Postage"))
         _ = try folio(["invoice", "pdf", number, "-o", directory + "/one.pdf"])
-        let pdfText = try ProcessRunner.run("/usr/bin/pdftotext", ["-layout", directory + "/one.pdf", "-"]).stdout
+        let pdfText = try Poppler.text(ofFile: directory + "/one.pdf")
         #expect(pdfText.contains("discount 10%") && pdfText.contains("Early order") && pdfText.contains("Postage"), "\(pdfText)")
         let table = try folio(["invoice", "show", number]).stdout
         #expect(table.contains("3 HUR") && table.contains("30.00 (10%)") && table.contains("Early order"), "\(table)")

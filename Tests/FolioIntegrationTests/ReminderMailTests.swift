@@ -1,4 +1,5 @@
 import FolioClient
+import FolioTestSupport
 import FolioWire
 import Foundation
 import Testing
@@ -59,7 +60,7 @@ import Testing
         #expect(mail["attachments"]?.arrayValue?.first?["filename"]?.stringValue == "reminder-\(number).pdf")
         #expect(mail["text"]?.stringValue?.contains("Your invoice is overdue; please pay it.") == true)
         #expect(mail["text"]?.stringValue?.contains("Net 14") == true)
-        let letter = try ProcessRunner.run("/usr/bin/pdftotext", ["-layout", pdfPath, "-"]).stdout
+        let letter = try Poppler.text(ofFile: pdfPath)
         for expected in [number, fee, "Payment reminder (level 1)", "Your invoice is overdue; please pay it.", "15",
                          "EUR 600.00", "EUR 4.50", "EUR 604.50", "Late Payer AG"] {
             #expect(letter.contains(expected), "letter lacks \(expected):\n\(letter)")

@@ -1,4 +1,5 @@
 import FolioClient
+import FolioTestSupport
 import FolioWire
 import Foundation
 import Testing
@@ -262,9 +263,7 @@ import Testing
             let data = Data(base64Encoded: rendered["data_base64"]!.stringValue!)!
             let text: String
             if format == "pdf" {
-                let path = TestEnvironment.scratchDirectory() + "/terms.pdf"
-                try data.write(to: URL(fileURLWithPath: path))
-                text = try ProcessRunner.run("/usr/bin/pdftotext", [path, "-"]).stdout
+                text = try Poppler.text(Array(data))
             } else {
                 text = String(decoding: data, as: UTF8.self)
             }
@@ -289,7 +288,7 @@ import Testing
         let path = TestEnvironment.scratchDirectory() + "/letters.pdf"
         let printed = try cli.run(["--tenant", inv.tenant, "reminder", "print", "--output", path])
         #expect(printed.status == 0, "\(printed.stderr)")
-        let text = try ProcessRunner.run("/usr/bin/pdftotext", ["-layout", path, "-"]).stdout
+        let text = try Poppler.text(ofFile: path)
         for expected in [first["number"]!.stringValue!, second["number"]!.stringValue!, "Second reminder: please pay now.",
                          "Paper Post GmbH", "Hauptstr. 1", "EUR 5.00", "Payment reminder (level 2)"] {
             #expect(text.contains(expected), "missing \(expected)")
