@@ -8,16 +8,6 @@ import Testing
 /// SMTP server on loopback (aiosmtpd). The server gets a database of its own so no other
 /// foliod's outbox sender sees these messages.
 @Suite(.timeLimit(.minutes(5))) struct MailTests {
-    /// Polls `condition` every 100 ms until it holds or `timeout` passes.
-    private func eventually(_ timeout: TimeInterval = 30, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
-    }
-
     private func msmtpConfig(port: Int) throws -> String {
         let path = TestEnvironment.scratchDirectory() + "/msmtprc"
         let config = """

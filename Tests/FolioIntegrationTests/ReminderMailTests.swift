@@ -8,15 +8,6 @@ import Testing
 /// the letter PDF attached, and a reminder whose invoice was paid or disputed before it
 /// went out is cancelled instead of sent.
 @Suite(.timeLimit(.minutes(5))) struct ReminderMailTests {
-    private func eventually(_ timeout: TimeInterval = 30, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
-    }
-
     @Test func reminderLettersGoOutAndStaleOnesAreCancelled() throws {
         let msmtp = "/usr/bin/msmtp"
         try #require(FileManager.default.isExecutableFile(atPath: msmtp), "msmtp is not installed (apt-get install -y msmtp)")

@@ -7,15 +7,6 @@ import Testing
 /// The daily scheduler in foliod: two servers on one database, both checking every
 /// 100 ms, run each tenant's day (recurring.run then reminder.run) exactly once.
 @Suite(.timeLimit(.minutes(5))) struct SchedulerTests {
-    private func eventually(_ timeout: TimeInterval = 60, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
-    }
-
     @Test func twoServersRunEachTenantsDayOnce() throws {
         let cluster = try PrivateCluster()
         let arguments = ["--scheduler-time", "00:00", "--scheduler-interval-ms", "100", "--pool-size", "3"]
@@ -43,7 +34,7 @@ import Testing
 
         for tenant in tenants {
             let client = Invoicing(client: try second.connect(), tenant: tenant)
-            let done = try eventually {
+            let done = try eventually(60) {
                 let runs = try client.call("scheduler.list")["items"]?.arrayValue ?? []
                 return runs.count == 2 && runs.allSatisfy { $0["finished_at"]?.stringValue != nil }
             }
@@ -95,7 +86,7 @@ import Testing
         func run(_ job: String) throws -> JSON? {
             try inv.call("scheduler.list", ["job": .string(job)])["items"]?.arrayValue?.first
         }
-        #expect(try eventually { (try run("reminder.run")?["attempts"]?.int64Value ?? 0) >= 2 },
+        #expect(try eventually(60) { (try run("reminder.run")?["attempts"]?.int64Value ?? 0) >= 2 },
                 "the failed job was not retried; log:\n\(server.log())")
         let failed = try #require(try run("reminder.run"))
         #expect(failed["error"]?.stringValue?.contains("reminders are switched off") == true)
@@ -105,7 +96,7 @@ import Testing
         #expect(server.log().contains("scheduler: job failed, retried next pass"))
 
         try db.execute("DROP TRIGGER refuse ON t_\(tenant).reminders")
-        #expect(try eventually { try run("reminder.run")?["finished_at"]?.stringValue != nil })
+        #expect(try eventually(60) { try run("reminder.run")?["finished_at"]?.stringValue != nil })
         let done = try #require(try run("reminder.run"))
         #expect(done["error"] == .null)
         #expect(done["counts"]?["created"] == 1)
