@@ -185,7 +185,7 @@ BEGIN
                                  WHEN length(r.v->>'name') > 200 THEN 'must be at most 200 characters' END),
                 (2, 'email', CASE WHEN length(r.v->>'email') > 254 OR r.v->>'email' !~ '^[^@\s]+@[^@\s]+$'
                                   THEN 'is not an e-mail address' END),
-                (3, 'phone', CASE WHEN length(r.v->>'phone') > 50 THEN 'must be at most 50 characters' END),
+                (3, 'phone', CASE WHEN length(r.v->>'phone') > 64 THEN 'must be at most 64 characters' END),
                 (4, 'tax_id', CASE WHEN length(r.v->>'tax_id') > 50 THEN 'must be at most 50 characters' END),
                 (5, 'payment_terms_days', CASE WHEN r.v->>'payment_terms_days' !~ '^[0-9]{1,9}$'
                                                  OR (r.v->>'payment_terms_days')::int > 3650

@@ -19,7 +19,7 @@ BEGIN
     INSERT INTO customers (name, email, phone, billing_address, shipping_address, payment_terms_days, tax_id, notes)
     VALUES (req_text(p->>'name', 'name', 200),
             check_email(p->>'email', 'email'),
-            check_text(p->>'phone', 'phone', 50),
+            check_text(p->>'phone', 'phone', 64),
             check_address(p->'billing_address', 'billing_address'),
             check_address(p->'shipping_address', 'shipping_address'),
             check_terms((p->>'payment_terms_days')::int, 'payment_terms_days'),
@@ -40,7 +40,7 @@ BEGIN
     UPDATE customers SET
         name = CASE WHEN p ? 'name' THEN req_text(p->>'name', 'name', 200) ELSE name END,
         email = CASE WHEN p ? 'email' THEN check_email(p->>'email', 'email') ELSE email END,
-        phone = CASE WHEN p ? 'phone' THEN check_text(p->>'phone', 'phone', 50) ELSE phone END,
+        phone = CASE WHEN p ? 'phone' THEN check_text(p->>'phone', 'phone', 64) ELSE phone END,
         billing_address = CASE WHEN p ? 'billing_address'
                                THEN check_address(p->'billing_address', 'billing_address') ELSE billing_address END,
         shipping_address = CASE WHEN p ? 'shipping_address'

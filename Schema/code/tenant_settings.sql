@@ -50,7 +50,7 @@ BEGIN
         address = CASE WHEN p ? 'address' THEN check_address(p->'address', 'address') ELSE address END,
         tax_id = CASE WHEN p ? 'tax_id' THEN check_text(p->>'tax_id', 'tax_id', 50) ELSE tax_id END,
         email = CASE WHEN p ? 'email' THEN check_email(p->>'email', 'email') ELSE email END,
-        phone = CASE WHEN p ? 'phone' THEN check_text(p->>'phone', 'phone', 50) ELSE phone END,
+        phone = CASE WHEN p ? 'phone' THEN check_text(p->>'phone', 'phone', 64) ELSE phone END,
         updated_at = now()
     RETURNING * INTO s;
     PERFORM audit('tenant', NULL, p);

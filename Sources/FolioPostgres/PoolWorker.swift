@@ -9,6 +9,8 @@ final class PoolWorker: @unchecked Sendable {
     private var jobs: [@Sendable () -> Void] = []
     private var head = 0
     private var running = false
+    /// When the running job started (uptime nanoseconds).
+    private var runningSince: UInt64 = 0
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
 
@@ -21,11 +23,15 @@ final class PoolWorker: @unchecked Sendable {
 
     init(index: Int) { self.index = index }
 
-    /// Jobs queued or running: what a submitter compares to pick a worker.
-    var load: Int {
+    /// Jobs queued or running: what a submitter compares to pick a worker. A job running
+    /// for longer than `stalledAfter` nanoseconds (waiting for a lock, say) counts
+    /// `stallPenalty` more, so new work goes elsewhere rather than queue behind it.
+    func load(now: UInt64, stalledAfter: UInt64, stallPenalty: Int) -> Int {
         condition.lock()
         defer { condition.unlock() }
-        return jobs.count - head + (running ? 1 : 0)
+        guard running else { return jobs.count - head }
+        let stalled = now &- runningSince > stalledAfter
+        return jobs.count - head + 1 + (stalled ? stallPenalty : 0)
     }
 
     /// Queues a job; false once the worker is stopping.
@@ -79,6 +85,7 @@ final class PoolWorker: @unchecked Sendable {
             head = 0
         }
         running = true
+        runningSince = DispatchTime.now().uptimeNanoseconds
         return job
     }
 }

@@ -1,5 +1,6 @@
 import FolioDomain
 import FolioPostgres
+import FolioRender
 import FolioWire
 import Logging
 import NIOCore
@@ -41,6 +42,13 @@ final class Dispatcher: Sendable {
         do {
             try spec.validate(request.params)
             if spec.access == .admin, !caller.isAdmin { throw RPCError.forbidden }
+            if spec.name == "branding.update", let template = request.params["html_template"]?.stringValue, !template.isEmpty {
+                do {
+                    _ = try HTMLTemplateRules.parse(template)
+                } catch {
+                    throw RPCError.invalidParams(error.description, field: "html_template")
+                }
+            }
         } catch {
             return .now(respond(request, .failure(error)))
         }
@@ -76,7 +84,7 @@ final class Dispatcher: Sendable {
         } else {
             call = PostgresStatement("SELECT \(function)($1::jsonb)::text", [argumentText], prepareAs: "folio_\(function)")
         }
-        return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+        return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
             let results = try db.pipeline([enter.statement(on: db), call])
             return Reply.text(results[1].scalar ?? "null")
         }
@@ -89,7 +97,8 @@ final class Dispatcher: Sendable {
         var arguments = params
         let tenant = arguments["tenant"]?.stringValue ?? ""
         arguments["tenant"] = nil
-        let enter = TenantEntry(uid: caller.uid, tenant: tenant, role: role, isAdmin: caller.isAdmin, method: spec.name)
+        let enter = TenantEntry(uid: caller.uid, tenant: tenant, role: role, isAdmin: caller.isAdmin, method: spec.name,
+                                client: caller.client)
         return (enter, arguments)
     }
 

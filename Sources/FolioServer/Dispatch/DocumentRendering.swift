@@ -15,7 +15,7 @@ struct DocumentRendering: Sendable {
     ) -> EventLoopFuture<Reply> {
         switch spec.name {
         case "report.statement_pdf":
-            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 let row = try db.pipeline([
                     enter.statement(on: db),
                     PostgresStatement("SELECT report_statement($1::jsonb)::text, tenant_get('{}')::text, branding_for_render()::text",
@@ -27,7 +27,7 @@ struct DocumentRendering: Sendable {
             }
         case "invoice.print_batch":
             let ids = arguments["ids"]?.arrayValue ?? []
-            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 let fetched = try ids.map { id in
                     try fetch(db, enter, getter: "invoice_get", .object(["id": id]))
                 }
@@ -39,7 +39,7 @@ struct DocumentRendering: Sendable {
             withoutFormat["format"] = nil
             let reference = withoutFormat
             let getter = spec.name == "credit_note.render" ? "credit_note_get" : "invoice_get"
-            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 let fetched = try fetch(db, enter, getter: getter, .object(reference))
                 let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)
                 return .json(["content_type": .string(rendered.contentType), "data_base64": .string(Base64.encode(rendered.bytes))])
