@@ -72,6 +72,12 @@ let package = Package(
         .testTarget(name: "FolioWireTests", dependencies: ["FolioWire"]),
         .testTarget(name: "FolioDomainTests", dependencies: ["FolioDomain"]),
         .testTarget(name: "FolioRenderTests", dependencies: ["FolioRender", "FolioWire"]),
+        // Seeded mutation fuzzer of the request path up to the database (corpus: Tests/FuzzCorpus).
+        .testTarget(name: "FolioFuzzTests", dependencies: [
+            "FolioServer", "FolioWire", "FolioDomain", "FolioPostgres",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "FolioIntegrationTests", dependencies: [
             "FolioClient", "FolioWire", "FolioDomain", "FolioPostgres",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -36,19 +36,9 @@ final class Dispatcher: Sendable {
         if request.method == "system.ping", request.params.count == 0 {
             return .now(request.id.map { RPCResponse.success(id: $0, rawResult: pingResult) })
         }
-        guard let spec = MethodCatalog.spec(request.method) else {
-            return .now(respond(request, .failure(RPCError.methodNotFound(request.method))))
-        }
+        let spec: MethodSpec
         do {
-            try spec.validate(request.params)
-            if spec.access == .admin, !caller.isAdmin { throw RPCError.forbidden }
-            if spec.name == "branding.update", let template = request.params["html_template"]?.stringValue, !template.isEmpty {
-                do {
-                    _ = try HTMLTemplateRules.parse(template)
-                } catch {
-                    throw RPCError.invalidParams(error.description, field: "html_template")
-                }
-            }
+            spec = try Self.check(request, caller: caller)
         } catch {
             return .now(respond(request, .failure(error)))
         }
@@ -64,6 +54,23 @@ final class Dispatcher: Sendable {
         }
         return .later(work.map { self.respond(request, .success($0)) }
             .recover { self.respond(request, .failure(self.errors.rpcError($0, method: spec.name))) })
+    }
+
+    /// Everything checked before any database work: the method exists, its params are
+    /// valid (and a stored HTML template parses and keeps the template rules), and an
+    /// administrator-only method has an administrator calling.
+    static func check(_ request: RPCRequest, caller: Caller) throws -> MethodSpec {
+        guard let spec = MethodCatalog.spec(request.method) else { throw RPCError.methodNotFound(request.method) }
+        try spec.validate(request.params)
+        if spec.access == .admin, !caller.isAdmin { throw RPCError.forbidden }
+        if spec.name == "branding.update", let template = request.params["html_template"]?.stringValue, !template.isEmpty {
+            do {
+                _ = try HTMLTemplateRules.parse(template)
+            } catch {
+                throw RPCError.invalidParams(error.description, field: "html_template")
+            }
+        }
+        return spec
     }
 
     /// Runs a tenant method's SQL function: `folio.enter` checks membership and switches

@@ -1,0 +1,72 @@
+import FolioClient
+import FolioPostgres
+import FolioWire
+import Foundation
+import Testing
+
+/// Faults from outside the server: a number series locked by an operator's psql session.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct FaultTests {
+    /// A 3 s lock timeout keeps the test short; the bound scales with it.
+    static let lockTimeout = 3.0
+    static let server = try! ServerProcess(arguments: ["--lock-timeout", "3s"])
+
+    @Test func seriesLockedFromPsqlGivesRetryableBusyWithinTheLockTimeout() throws {
+        let tenant = try Self.server.makeTenant("lk")
+        let books = Invoicing(client: try Self.server.connect(), tenant: tenant)
+        let customer = try books.customer()
+        _ = try books.call("invoice.create", ["customer_id": JSON(customer), "issue": true,
+                                              "lines": [["description": "First", "qty": "1", "unit_price": "5.00"]]])
+        let other = try Self.server.makeTenant("lk")
+        let otherBooks = Invoicing(client: try Self.server.connect(), tenant: other)
+        let otherCustomer = try otherBooks.customer()
+
+        // An operator holds the series row, as `SELECT ... FOR UPDATE` in psql would.
+        let psql = try Database.superuser()
+        try psql.execute("BEGIN")
+        try psql.execute("SELECT * FROM t_\(tenant).number_series FOR UPDATE")
+        defer { _ = try? psql.execute("ROLLBACK") }
+
+        // 12 issuers arriving over 1.5 s: later ones queue behind earlier waiters (before,
+        // each wait got its own lock timeout: up to twice the bound).
+        let outcomes = Shared<[(code: Int64?, seconds: Double)]>([])
+        let otherLatencies = Shared<[Double]>([])
+        let issuing = Thread {
+            concurrently(12) { i in
+                usleep(UInt32(i) * 125_000)
+                guard let client = try? Self.server.connect() else { return }
+                let started = Date()
+                var code: Int64?
+                do {
+                    try client.send(.object([
+                        "jsonrpc": "2.0", "id": 1, "method": "invoice.create",
+                        "params": ["tenant": .string(tenant), "customer_id": JSON(customer), "issue": true,
+                                   "lines": [["description": "Blocked", "qty": "1", "unit_price": "5.00"]]],
+                    ]))
+                    code = try client.receiveJSON()["error"]?["code"]?.int64Value
+                } catch {}
+                outcomes.update { $0.append((code, Date().timeIntervalSince(started))) }
+            }
+        }
+        issuing.start()
+        // Meanwhile another tenant works as usual.
+        let measured = try latencies(30) {
+            _ = try otherBooks.call("customer.get", ["id": JSON(otherCustomer)])
+            usleep(100_000)
+        }
+        otherLatencies.update { $0 = measured }
+        while outcomes.value.count < 12 { usleep(50_000) }
+
+        for outcome in outcomes.value {
+            #expect(outcome.code == -32010, "expected busy, got \(String(describing: outcome.code))")
+            #expect(outcome.seconds < Self.lockTimeout + 1.25, "busy after \(outcome.seconds) s; the lock timeout is \(Self.lockTimeout) s")
+        }
+        // Other tenants are not held up by the waiting requests (0.1 s sleeps excluded;
+        // before, they waited for a pool worker as long as the lock timeout).
+        #expect(otherLatencies.value.map { $0 - 0.1 }.max()! < Self.lockTimeout / 2, "\(otherLatencies.value.map { ($0 * 1000).rounded() })")
+        // After the lock is gone, issuing continues with the next number.
+        try psql.execute("ROLLBACK")
+        let next = try books.call("invoice.create", ["customer_id": JSON(customer), "issue": true,
+                                                     "lines": [["description": "After", "qty": "1", "unit_price": "5.00"]]])
+        #expect(next["number"]?.stringValue?.hasSuffix("2") == true, "\(next)")
+    }
+}
