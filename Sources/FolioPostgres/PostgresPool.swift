@@ -70,7 +70,17 @@ public final class PostgresPool: Sendable {
         self.setupSQL = setupSQL
         self.logger = logger
         self.workers = (0..<size).map { PoolWorker(index: $0) }
-        for worker in workers { worker.start(name: "folio-db-\(worker.index)") }
+        let workers = self.workers
+        for worker in workers {
+            worker.steal = { [workers] in
+                let now = DispatchTime.now().uptimeNanoseconds
+                for other in workers where other !== worker {
+                    if let job = other.takeIfStalled(now: now, stalledAfter: Self.stalledAfter) { return job }
+                }
+                return nil
+            }
+            worker.start(name: "folio-db-\(worker.index)")
+        }
     }
 
     /// Runs `body` with a connection on a worker thread and completes on `eventLoop`.
@@ -133,7 +143,7 @@ public final class PostgresPool: Sendable {
 
     private func submit(_ job: Job) {
         let worker = pick(job.tenant)
-        if !worker.enqueue({ job.run(worker) }) { job.run(nil) }
+        if !worker.enqueue({ job.run($0) }) { job.run(nil) }
     }
 
     /// Stops the workers after the work already queued, then closes every connection.
@@ -142,7 +152,10 @@ public final class PostgresPool: Sendable {
         let workers = self.workers
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
-                for worker in workers { worker.join() }
+                for worker in workers {
+                    worker.join()
+                    worker.steal = nil  // it holds every worker
+                }
                 done.resume()
             }
         }
@@ -219,7 +232,8 @@ public final class PostgresPool: Sendable {
     static let clientGone = PostgresError(kind: .statement, sqlState: "57014", message: "the client has disconnected")
 
     /// A job running longer than this is taken for stalled (waiting for a lock, or a
-    /// long report): new work avoids its worker.
+    /// long report): new work avoids its worker, and idle workers take over what is
+    /// queued behind it.
     static let stalledAfter: UInt64 = 50_000_000
 
     /// A stable worker for a tenant (FNV-1a of the slug): the same on every run.
