@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func abandonedFloodIsDropped() throws {
-        let (tenant, invoice) = try tenantWithInvoice()
+        let (tenant, invoice) = try tenantWithInvoice(lines: 40)
         let floods = try (0..<3).map { _ in
             try AbusiveClient(socket: Self.server.socketPath, tenant: tenant, invoice: invoice, count: 10_000, mode: .closing)
         }
