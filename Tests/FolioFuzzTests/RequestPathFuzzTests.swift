@@ -16,14 +16,14 @@ import Testing
 /// frame above the limit, nothing decoded after an oversize header, every parsed value
 /// survives a write and re-parse, every refusal is a JSON-RPC error code.
 ///
-/// `FOLIO_FUZZ_INPUTS` (default 100,000, about half a minute in a debug build) and
+/// `FOLIO_FUZZ_INPUTS` (default 60,000: about half a minute in a debug build) and
 /// `FOLIO_FUZZ_SEED` (default: random, printed) choose the run.
 @Suite struct RequestPathFuzzTests {
     static let maximumFrame = 4096
 
     @Test func requestPathSurvivesMutatedInput() throws {
         let environment = ProcessInfo.processInfo.environment
-        let inputs = environment["FOLIO_FUZZ_INPUTS"].flatMap(Int.init) ?? 100_000
+        let inputs = environment["FOLIO_FUZZ_INPUTS"].flatMap(Int.init) ?? 60_000
         let seed = environment["FOLIO_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
         var random = SplitMix64(seed: seed)
         var corpus = try Self.loadCorpus()

@@ -94,6 +94,7 @@ import Testing
         while issuing.isExecuting { usleep(50_000) }
 
         let numbers = acknowledged.value
+        #expect(before > 0, "nothing was acknowledged before the crash")
         #expect(numbers.count >= before + 50, "issuing did not resume after the restart")
         #expect(Set(numbers).count == numbers.count, "a number was acknowledged twice")
         let stored = try Database.column(try PostgresConnection(conninfo: cluster.superuserDatabase),
