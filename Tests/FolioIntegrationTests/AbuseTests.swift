@@ -8,7 +8,7 @@ import Testing
 /// requests still owed their answers. One server of its own, tests one after another
 /// (each measures latency or memory).
 @Suite(.serialized, .timeLimit(.minutes(5))) struct AbuseTests {
-    static let server = try! ServerProcess()
+    static let server = try! ServerProcess(arguments: ["--frame-deadline", "2"])
 
     /// A tenant with an invoice of `lines` lines; returns the tenant and the invoice id.
     private func tenantWithInvoice(lines: Int = 3) throws -> (String, Int64) {
@@ -86,5 +86,49 @@ import Testing
         let second = try client.receiveJSON()
         #expect(second["error"]?["data"]?["reason"] == "frame_too_large")
         #expect(client.waitForClose(timeoutMilliseconds: 3000))
+    }
+
+    /// 300 connections from 5 uids, each trickling a frame that never completes: every one
+    /// is answered `frame_deadline` and closed on time, and pings meanwhile stay fast.
+    @Test func threeHundredTricklingConnectionsAreClosedAtTheDeadline() throws {
+        let script = """
+            import socket, struct, json, sys, time
+            socks = []
+            for i in range(60):
+                s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.setblocking(False); socks.append(s)
+            frame = struct.pack(">I", 100) + b'{"jsonrpc":"2.0","id":1,"method":"system.ping"}'
+            answered, started = set(), time.time()
+            for k in range(len(frame)):
+                for i, s in enumerate(socks):
+                    if i in answered: continue
+                    try: s.send(frame[k:k + 1])
+                    except OSError: pass
+                    try:
+                        if b"frame_deadline" in s.recv(4096): answered.add(i)
+                    except BlockingIOError: pass
+                    except OSError: answered.add(i)
+                if len(answered) == len(socks) or time.time() - started > 6: break
+                time.sleep(0.1)
+            print(len(answered), round(time.time() - started, 1))
+            """
+        let logs = (0..<5).map { _ in TestEnvironment.scratchDirectory() + "/trickle.log" }
+        let pids = try (0..<5).map { n in
+            try ProcessRunner.start(["/usr/bin/setpriv", "--reuid=\(43_001 + n)", "--regid=\(43_001 + n)", "--clear-groups", "--",
+                                     "/usr/bin/python3", "-c", script, Self.server.socketPath], logPath: logs[n])
+        }
+        let client = try Self.server.connect()
+        let pings = try latencies(30) {
+            _ = try client.call("system.ping")
+            usleep(50_000)
+        }
+        let statuses = pids.map { ProcessRunner.wait($0) }
+        #expect(statuses.allSatisfy { $0 == 0 })
+        for log in logs {
+            // "<connections answered frame_deadline> <seconds until the last one>"
+            let words = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: " ")
+            #expect(words.first == "60", "\(words)")
+            #expect((Double(words.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 99) < 4.5, "\(words)")
+        }
+        #expect(pings.map { $0 - 0.05 }.max()! < 0.5, "\(pings)")
     }
 }
