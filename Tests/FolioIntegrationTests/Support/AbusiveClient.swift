@@ -1,24 +1,27 @@
+import FolioWire
 import Foundation
 
 /// A hostile client in its own process (Python, so its blocking sends and its socket
-/// outlive nothing in the test process): pipelines `count` `invoice.get` frames on one
-/// connection, then reads the answers, never reads them, or closes at once.
+/// outlive nothing in the test process): pipelines `count` frames of one method on an
+/// invoice (`invoice.get` unless told) on one connection, then reads the answers, never
+/// reads them, or closes at once.
 struct AbusiveClient {
     enum Mode: String {
         /// Reads every answer while it sends.
         case reading = "read"
         /// Never reads; stops sending when the server stops reading, holds the connection.
         case neverReading = "noread"
-        /// Sends what the server takes within a second, then closes.
+        /// Sends what the server takes within 3 seconds, then closes.
         case closing = "close"
     }
 
     private static let script = """
         import socket, struct, json, sys, time, threading
         path, tenant, count, inv, mode, hold = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
+        method, extra = sys.argv[7], json.loads(sys.argv[8])
         s = socket.socket(socket.AF_UNIX); s.connect(path)
         frames = b"".join(struct.pack(">I", len(b)) + b for b in (json.dumps(
-            {"jsonrpc": "2.0", "id": i, "method": "invoice.get", "params": {"tenant": tenant, "id": inv}}).encode()
+            {"jsonrpc": "2.0", "id": i, "method": method, "params": dict(extra, tenant=tenant, id=inv)}).encode()
             for i in range(count)))
         if mode == "read":
             def drain():
@@ -27,7 +30,7 @@ struct AbusiveClient {
                 except OSError: pass
             threading.Thread(target=drain, daemon=True).start()
         else:
-            s.settimeout(1 if mode == "close" else 5)
+            s.settimeout(3 if mode == "close" else 5)
         try:
             s.sendall(frames)
         except OSError:
@@ -42,10 +45,11 @@ struct AbusiveClient {
     let logPath: String
 
     /// Starts the client; `hold` is how long it keeps the connection after sending.
-    init(socket: String, tenant: String, invoice: Int64, count: Int, mode: Mode, hold: Double = 30) throws {
+    init(socket: String, tenant: String, invoice: Int64, count: Int, mode: Mode, hold: Double = 30,
+         method: String = "invoice.get", params: JSONObject = [:]) throws {
         logPath = TestEnvironment.scratchDirectory() + "/abuse.log"
         pid = try ProcessRunner.start(["/usr/bin/python3", "-c", Self.script, socket, tenant, String(count), String(invoice),
-                                       mode.rawValue, String(hold)], logPath: logPath)
+                                       mode.rawValue, String(hold), method, JSONWriter.string(.object(params))], logPath: logPath)
     }
 
     /// Whether the client has sent all it could (the server took it, or stopped reading).
