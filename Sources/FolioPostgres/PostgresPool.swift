@@ -116,11 +116,11 @@ public final class PostgresPool: Sendable {
     /// else in the flow's own queue.
     private func admit(_ job: Job, to flow: FlowKey) {
         let now = flows.withLockedValue { flows -> Bool in
-            if flows[flow, default: Flow()].admitted < flowShare {
+            if (flows[flow]?.admitted ?? 0) < flowShare {
                 flows[flow, default: Flow()].admitted += 1
                 return true
             }
-            flows[flow, default: Flow()].waiting.append(job)
+            flows[flow]!.waiting.append(job)
             return false
         }
         if now { submit(job) }
@@ -129,13 +129,10 @@ public final class PostgresPool: Sendable {
     /// A flow's job finished: its next waiting job, if any, goes to a worker.
     private func release(_ flow: FlowKey) {
         let next = flows.withLockedValue { flows -> Job? in
-            guard var state = flows[flow] else { return nil }
-            if let job = state.waiting.popFirst() {
-                flows[flow] = state
-                return job
-            }
-            state.admitted -= 1
-            flows[flow] = state.admitted == 0 ? nil : state
+            // In place (optional chaining on the subscript): no copy of the waiting queue.
+            if let job = flows[flow]?.waiting.popFirst() { return job }
+            flows[flow]?.admitted -= 1
+            if flows[flow]?.admitted == 0 { flows[flow] = nil }
             return nil
         }
         if let next { submit(next) }
