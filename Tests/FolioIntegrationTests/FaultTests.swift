@@ -69,4 +69,36 @@ import Testing
                                                      "lines": [["description": "After", "qty": "1", "unit_price": "5.00"]]])
         #expect(next["number"]?.stringValue?.hasSuffix("2") == true, "\(next)")
     }
+
+    /// A client that disconnects while its request waits for a lock: the statement is
+    /// cancelled at once (PQcancel), not left waiting out the lock timeout.
+    @Test func disconnectCancelsTheRunningStatement() throws {
+        let tenant = try Self.server.makeTenant("cx")
+        let books = Invoicing(client: try Self.server.connect(), tenant: tenant)
+        let customer = try books.customer()
+        _ = try books.call("invoice.create", ["customer_id": JSON(customer), "issue": true,
+                                              "lines": [["description": "First", "qty": "1", "unit_price": "5.00"]]])
+        let psql = try Database.superuser()
+        try psql.execute("BEGIN")
+        try psql.execute("SELECT * FROM t_\(tenant).number_series FOR UPDATE")
+        defer { _ = try? psql.execute("ROLLBACK") }
+        let monitor = try Database.superuser()  // outside psql's transaction (its view of activity is frozen)
+        let waiting = """
+            SELECT count(*)::text FROM pg_stat_activity
+             WHERE application_name = 'foliod' AND wait_event_type = 'Lock' AND query LIKE '%idempotent%'
+            """
+        do {
+            let client = try Self.server.connect()
+            try client.send(.object([
+                "jsonrpc": "2.0", "id": 1, "method": "invoice.create",
+                "params": ["tenant": .string(tenant), "customer_id": JSON(customer), "issue": true,
+                           "idempotency_key": "cancel-me",
+                           "lines": [["description": "Abandoned", "qty": "1", "unit_price": "5.00"]]],
+            ]))
+            usleep(500_000)
+            #expect(try Database.column(monitor, waiting) == ["1"], "the request is not waiting for the lock")
+        }  // the client is gone
+        usleep(700_000)  // well under the 3 s lock timeout
+        #expect(try Database.column(monitor, waiting) == ["0"], "the abandoned statement still waits")
+    }
 }
