@@ -97,10 +97,14 @@ import Testing
                            "idempotency_key": "cancel-me",
                            "lines": [["description": "Abandoned", "qty": "1", "unit_price": "5.00"]]],
             ]))
-            usleep(500_000)
-            #expect(try Database.column(monitor, waiting) == ["1"], "the request is not waiting for the lock")
+            try withExtendedLifetime(client) {
+                usleep(500_000)
+                #expect(try Database.column(monitor, waiting) == ["1"], "the request is not waiting for the lock")
+            }
         }  // the client is gone
-        usleep(700_000)  // well under the lock timeout
+        // Polled for 3 s at most, well under the 5 s lock timeout the statement would wait out.
+        let gone = Date()
+        while try Database.column(monitor, waiting) != ["0"], Date().timeIntervalSince(gone) < 3 { usleep(50_000) }
         #expect(try Database.column(monitor, waiting) == ["0"], "the abandoned statement still waits")
     }
 }
