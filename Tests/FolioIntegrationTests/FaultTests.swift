@@ -97,7 +97,7 @@ import Testing
                            "idempotency_key": "cancel-me",
                            "lines": [["description": "Abandoned", "qty": "1", "unit_price": "5.00"]]],
             ]))
-            try withExtendedLifetime(client) {
+            try withExtendedLifetime(client) { () throws -> Void in
                 usleep(500_000)
                 #expect(try Database.column(monitor, waiting) == ["1"], "the request is not waiting for the lock")
             }
