@@ -93,6 +93,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "FolioEInvoiceTests", dependencies: ["FolioEInvoice", "FolioWire"]),
+        // Seeded mutation fuzzer of the request path up to the database (corpus: Tests/FuzzCorpus).
+        .testTarget(name: "FolioFuzzTests", dependencies: [
+            "FolioServer", "FolioWire", "FolioDomain", "FolioPostgres",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "FolioIntegrationTests", dependencies: [
             "FolioClient", "FolioWire", "FolioDomain", "FolioPostgres", "FolioTestSupport",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

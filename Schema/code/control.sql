@@ -39,18 +39,29 @@ $$;
 -- then switches to the tenant's role and schema (SET LOCAL semantics), and records
 -- the caller and method for the audit trail. `p_tenant_plans`: the connection gives
 -- this tenant its own plans of the hottest functions (folio_code.tenant_plans()).
+-- `p_queued_ms`: how long the request waited in the server before it got here.
 CREATE OR REPLACE FUNCTION folio.enter(p_uid bigint, p_slug text, p_need text, p_admin boolean, p_method text,
-                                       p_tenant_plans boolean DEFAULT false)
+                                       p_tenant_plans boolean DEFAULT false, p_queued_ms int DEFAULT 0)
 RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     t folio.tenants := folio.authorize(p_uid, p_slug, p_need, p_admin);
+    budget bigint := (extract(epoch FROM current_setting('lock_timeout')::interval) * 1000)::bigint;
 BEGIN
     PERFORM set_config('folio.uid', p_uid::text, true), set_config('folio.tenant', t.slug, true),
             set_config('folio.method', p_method, true),
             set_config('folio.tenant_plans', CASE WHEN p_tenant_plans THEN 'on' ELSE 'off' END, true),
             set_config('search_path', quote_ident(t.schema_name) || ', folio_code', true),
             set_config('role', t.role_name, true);
+    -- The lock timeout counts from the request's arrival: what it waited in the
+    -- server's queues is taken off, and lock_budget() re-applies what is left
+    -- before each further lock wait (PostgreSQL's lock_timeout is per wait).
+    IF budget > 0 THEN
+        budget := greatest(budget - p_queued_ms, 1);
+        PERFORM set_config('lock_timeout', budget::text, true),
+                set_config('folio.lock_deadline',
+                           ((extract(epoch FROM clock_timestamp()) * 1000)::bigint + budget)::text, true);
+    END IF;
 END
 $$;
 

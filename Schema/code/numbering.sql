@@ -1,8 +1,12 @@
 -- Validates a number format: exactly one {seq} or {seq:0N} (N 1..12), any
--- number of {YYYY}, no other {...}, 1..64 characters.
+-- number of {YYYY}, no other {...}, 1..64 characters, no control characters
+-- (a number is printed on documents and used in file names and e-mail subjects).
 CREATE OR REPLACE FUNCTION check_number_format(f text, field text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
+    IF f ~ '[[:cntrl:]]' THEN
+        PERFORM fail('FL602', 'a number format must not contain control characters', field);
+    END IF;
     IF f IS NULL OR length(f) NOT BETWEEN 1 AND 64
        OR (SELECT count(*) FROM regexp_matches(f, '\{seq(:0[0-9]+)?\}', 'g')) <> 1
        OR regexp_replace(f, '\{YYYY\}|\{seq\}|\{seq:0([1-9]|1[0-2])\}', '', 'g') ~ '[{}]' THEN
@@ -99,7 +103,26 @@ RETURN '["credit_note","' || date_text(issue_date) || '",' || invoice_id || ',' 
 -- `body`: locks the series row (creating it on first use), checks that d is not
 -- before the series' latest issue date (FL602 'issue_date'), computes the hash
 -- link and advances the series, all in one UPDATE. Call it LAST: the row lock
--- is held until commit.
+-- is held until commit. Waiters queue first on an advisory lock of the series,
+-- so the UPDATE waits at most for one holder: two waits in a row (the tuple lock
+-- behind an earlier waiter, then the holder's transaction) would each get a full
+-- lock_timeout; lock_budget() before each wait keeps their sum within it.
+-- Sets lock_timeout to what is left of the request's lock budget (folio.enter
+-- starts it at the server's lock timeout minus the request's wait in the
+-- server), so a request that waits for several locks in turn still gives up
+-- within the lock timeout of its arrival. Outside a request: nothing changes.
+CREATE OR REPLACE FUNCTION lock_budget() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    deadline text := current_setting('folio.lock_deadline', true);
+BEGIN
+    IF deadline <> '' THEN
+        PERFORM set_config('lock_timeout',
+                           greatest(deadline::bigint - (extract(epoch FROM clock_timestamp()) * 1000)::bigint, 1)::text, true);
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION series_take_body(tenant_row anyelement, p_kind text, p_fmt text, d date, body text) RETURNS series_slot
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -108,6 +131,9 @@ DECLARE
     r series_slot;
     last date;
 BEGIN
+    PERFORM lock_budget();
+    PERFORM pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || p_kind || '/' || per, 0));
+    PERFORM lock_budget();
     FOR attempt IN 1..2 LOOP
         UPDATE number_series s
            SET next_seq = s.next_seq + 1,

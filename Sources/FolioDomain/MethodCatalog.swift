@@ -68,13 +68,13 @@ public enum MethodCatalog {
         method("tenant.update", .tenant(.owner), mutating: true, [
             .optional("tax_rounding", .choice(["line", "document"])),
             .optional("payment_terms_days", terms),
-            .optional("invoice_number_format", .text(max: 64)),
-            .optional("credit_note_number_format", .text(max: 64)),
+            .optional("invoice_number_format", .line(max: 64)),
+            .optional("credit_note_number_format", .line(max: 64)),
             .optional("legal_name", .text(max: 200), nullable: true),
             .optional("address", address, nullable: true),
             .optional("tax_id", .text(max: 64), nullable: true),
             .optional("email", .text(max: 254), nullable: true),
-            .optional("phone", .text(max: 64), nullable: true),
+            .optional("phone", phone, nullable: true),
             .optional("timezone", .text(max: 64)),
             .optional("invoice_requires_receipt", .boolean),
             .optional("negative_stock", .choice(["allow", "forbid"])),
@@ -98,10 +98,14 @@ public enum MethodCatalog {
     ])
     static let unit = ParamType.text(min: 1, max: 3)
     static let vatCategory = ParamType.choice(["S", "Z", "E", "AE", "K", "G", "O", "L", "M"])
+    /// A phone number: the one limit of tenants, customers and CSV imports (the SQL
+    /// checks of imported rows use the same number).
+    public static let phoneLength = 64
+    static let phone = ParamType.line(max: phoneLength)
 
     static let customerFields: [Field] = [
         .optional("email", .text(max: 254), nullable: true),
-        .optional("phone", .text(max: 64), nullable: true),
+        .optional("phone", phone, nullable: true),
         .optional("billing_address", address, nullable: true),
         .optional("shipping_address", address, nullable: true),
         .optional("payment_terms_days", terms, nullable: true),

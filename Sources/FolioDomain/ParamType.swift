@@ -5,6 +5,9 @@ import FolioWire
 public indirect enum ParamType: Sendable {
     /// A string of `min...max` characters.
     case text(min: Int = 1, max: Int = 1000)
+    /// A one-line string of 1...`max` characters without control characters (document
+    /// number formats, phone numbers: printed on documents, in file names and headers).
+    case line(max: Int)
     /// A tenant slug: `^[a-z][a-z0-9_]{1,39}$`.
     case slug
     /// A JSON integer in `min...max`.

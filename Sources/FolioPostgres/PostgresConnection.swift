@@ -9,6 +9,8 @@ import Glibc
 public final class PostgresConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     private var prepared: Set<String> = []
+    /// libpq's cancel object: lets another thread cancel the statement running here.
+    private let canceller: OpaquePointer?
 
     /// Connects with a libpq connection string (empty: libpq's PG* environment variables).
     public init(conninfo: String) throws(PostgresError) {
@@ -23,9 +25,21 @@ public final class PostgresConnection: @unchecked Sendable {
         // Notices (e.g. "already exists, skipping") are not errors; keep them off stderr.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
         self.handle = handle
+        self.canceller = PQgetCancel(handle)
     }
 
-    deinit { PQfinish(handle) }
+    deinit {
+        if let canceller { PQfreeCancel(canceller) }
+        PQfinish(handle)
+    }
+
+    /// Asks the server to cancel the statement running on this connection (SQLSTATE
+    /// 57014 for it). Safe from any thread; blocks for one local round trip.
+    func cancelRunningStatement() {
+        guard let canceller else { return }
+        var message = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(canceller, &message, Int32(message.count))
+    }
 
     /// False once libpq knows the connection is broken.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE }
@@ -36,6 +50,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Set by the pool for each request: whether its tenant is one of the first tenants
     /// this connection served (see `PostgresPool.warmTenants`).
     public internal(set) var servesWarmTenant = false
+
+    /// Set by the pool for each request: how long it waited in the pool's queues before
+    /// this connection took it (so a deadline can count the wait).
+    public internal(set) var queuedNanoseconds: UInt64 = 0
 
     /// Runs SQL text through the simple query protocol: one or more statements without
     /// parameters, such as a migration file or `BEGIN`. Returns the last statement's rows.

@@ -32,13 +32,37 @@ public final class PostgresPool: Sendable {
     private let workers: [PoolWorker]
     /// Bumped when a connection is lost: connections of an older generation are replaced.
     private let generation = NIOLockedValueBox(0)
+    /// How many of one (uid, tenant) flow's requests may be in the workers' queues at once.
+    public let flowShare: Int
+    private let flows = NIOLockedValueBox<[FlowKey: Flow]>([:])
+
+    /// Requests of one uid for one tenant: the unit the pool is fair between.
+    private struct FlowKey: Hashable {
+        let uid: UInt32
+        let tenant: String
+    }
+
+    /// A flow's requests in the workers' queues, and those waiting for their turn.
+    private struct Flow {
+        var admitted = 0
+        var waiting = CircularBuffer<Job>()
+    }
+
+    /// Queued work; `run(nil)` fails it (the pool is shut down).
+    private struct Job: Sendable {
+        let tenant: String?
+        let run: @Sendable (PoolWorker?) -> Void
+    }
 
     /// - Parameters:
     ///   - setupSQL: run once on every new connection (session settings such as timeouts).
     ///   - tenantsPerConnection: distinct tenants a connection serves before it is replaced.
     ///   - warmTenants: how many of the tenants a connection serves, the first ones, are warm.
+    ///   - flowShare: requests of one (uid, tenant) flow in the workers' queues at once
+    ///     (default: all workers but one).
     public init(conninfo: String, size: Int, tenantsPerConnection: Int = 120, warmTenants: Int = 0,
-                setupSQL: String = "", logger: Logger) {
+                flowShare: Int? = nil, setupSQL: String = "", logger: Logger) {
+        self.flowShare = max(1, flowShare ?? size - 1)
         self.conninfo = conninfo
         self.size = size
         self.tenantsPerConnection = tenantsPerConnection
@@ -46,26 +70,77 @@ public final class PostgresPool: Sendable {
         self.setupSQL = setupSQL
         self.logger = logger
         self.workers = (0..<size).map { PoolWorker(index: $0) }
-        for worker in workers { worker.start(name: "folio-db-\(worker.index)") }
+        let workers = self.workers
+        for worker in workers {
+            worker.steal = { [workers] in
+                let now = DispatchTime.now().uptimeNanoseconds
+                for other in workers where other !== worker {
+                    if let job = other.takeIfStalled(now: now, stalledAfter: Self.stalledAfter) { return job }
+                }
+                return nil
+            }
+            worker.start(name: "folio-db-\(worker.index)")
+        }
     }
 
     /// Runs `body` with a connection on a worker thread and completes on `eventLoop`.
-    /// `tenant` picks the worker (affinity); nil takes the least loaded one.
+    /// `tenant` picks the worker (affinity); nil takes the least loaded one. A `client`'s
+    /// request is admitted through its (uid, tenant) flow: at most `flowShare` of a
+    /// flow's requests are in the workers' queues at once, the rest wait in the flow's
+    /// own queue and follow as its earlier ones finish, so a flood from one flow only
+    /// ever sits in front of other flows' requests `flowShare` deep. Once the client has
+    /// gone, its requests still waiting fail without running.
     public func run<T: Sendable>(
-        on eventLoop: EventLoop, tenant: String? = nil,
+        on eventLoop: EventLoop, tenant: String? = nil, client: PoolClient? = nil,
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) -> EventLoopFuture<T> {
         let promise = eventLoop.makePromise(of: T.self)
-        let worker = pick(tenant)
-        let queued = worker.enqueue { [self] in
+        let queuedAt = DispatchTime.now().uptimeNanoseconds
+        let flow = client.map { FlowKey(uid: $0.uid, tenant: tenant ?? "") }
+        let job = Job(tenant: tenant) { [self] worker in
+            defer { if let flow { release(flow) } }
+            guard let worker else {
+                return promise.fail(PostgresError(kind: .connection, message: "the connection pool is shut down"))
+            }
             do {
-                promise.succeed(try perform(on: worker, tenant: tenant, body))
+                promise.succeed(try perform(on: worker, tenant: tenant, client: client, queuedAt: queuedAt, body))
             } catch {
                 promise.fail(error)
             }
         }
-        if !queued { promise.fail(PostgresError(kind: .connection, message: "the connection pool is shut down")) }
+        if let flow { admit(job, to: flow) } else { submit(job) }
         return promise.futureResult
+    }
+
+    /// Queues a flow's job on a worker if the flow has fewer than `flowShare` there,
+    /// else in the flow's own queue.
+    private func admit(_ job: Job, to flow: FlowKey) {
+        let now = flows.withLockedValue { flows -> Bool in
+            if (flows[flow]?.admitted ?? 0) < flowShare {
+                flows[flow, default: Flow()].admitted += 1
+                return true
+            }
+            flows[flow]!.waiting.append(job)
+            return false
+        }
+        if now { submit(job) }
+    }
+
+    /// A flow's job finished: its next waiting job, if any, goes to a worker.
+    private func release(_ flow: FlowKey) {
+        let next = flows.withLockedValue { flows -> Job? in
+            // In place (optional chaining on the subscript): no copy of the waiting queue.
+            if let job = flows[flow]?.waiting.popFirst() { return job }
+            flows[flow]?.admitted -= 1
+            if flows[flow]?.admitted == 0 { flows[flow] = nil }
+            return nil
+        }
+        if let next { submit(next) }
+    }
+
+    private func submit(_ job: Job) {
+        let worker = pick(job.tenant)
+        if !worker.enqueue({ job.run($0) }) { job.run(nil) }
     }
 
     /// Stops the workers after the work already queued, then closes every connection.
@@ -74,7 +149,10 @@ public final class PostgresPool: Sendable {
         let workers = self.workers
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
-                for worker in workers { worker.join() }
+                for worker in workers {
+                    worker.join()
+                    worker.steal = nil  // it holds every worker
+                }
                 done.resume()
             }
         }
@@ -83,21 +161,27 @@ public final class PostgresPool: Sendable {
     /// The tenant's home worker unless it is `spillover` jobs busier than the least
     /// loaded one; without a tenant, the least loaded one.
     private func pick(_ tenant: String?) -> PoolWorker {
+        let now = DispatchTime.now().uptimeNanoseconds
         var least = workers[0]
         var leastLoad = Int.max
+        var homeLoad = 0
+        let home = tenant.map { Self.home(of: $0, among: size) } ?? -1
         for worker in workers {
-            let load = worker.load
+            let load = worker.load(now: now, stalledAfter: Self.stalledAfter, stallPenalty: spillover + 1)
+            if worker.index == home { homeLoad = load }
             if load < leastLoad { (least, leastLoad) = (worker, load) }
         }
-        guard let tenant else { return least }
-        let home = workers[Self.home(of: tenant, among: size)]
-        return home.load <= leastLoad + spillover ? home : least
+        guard home >= 0 else { return least }
+        return homeLoad <= leastLoad + spillover ? workers[home] : least
     }
 
     /// On the worker's thread: its connection (opened, or replaced when it is of an
     /// older generation), then `body`; afterwards the connection is kept unless it broke,
     /// was lost, or has served its share of tenants.
-    private func perform<T>(on worker: PoolWorker, tenant: String?, _ body: (PostgresConnection) throws -> T) throws -> T {
+    private func perform<T>(
+        on worker: PoolWorker, tenant: String?, client: PoolClient?, queuedAt: UInt64, _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        if let client, client.isGone { throw Self.clientGone }
         let current = generation.withLockedValue { $0 }
         if worker.connection != nil, worker.generation != current { drop(worker) }
         if worker.connection == nil {
@@ -108,6 +192,11 @@ public final class PostgresPool: Sendable {
             worker.generation = current
         }
         let connection = worker.connection!
+        connection.queuedNanoseconds = DispatchTime.now().uptimeNanoseconds &- queuedAt
+        if let client {
+            guard client.begin(on: connection) else { throw Self.clientGone }
+        }
+        defer { client?.end(on: connection) }
         if let tenant {
             worker.tenants.insert(tenant)
             if worker.warm.count < warmTenants { worker.warm.insert(tenant) }
@@ -135,6 +224,14 @@ public final class PostgresPool: Sendable {
         worker.tenants = []
         worker.warm = []
     }
+
+    /// What a request of a client that has gone fails with (nobody reads it).
+    static let clientGone = PostgresError(kind: .statement, sqlState: "57014", message: "the client has disconnected")
+
+    /// A job running longer than this is taken for stalled (waiting for a lock, or a
+    /// long report): new work avoids its worker, and idle workers take over what is
+    /// queued behind it.
+    static let stalledAfter: UInt64 = 50_000_000
 
     /// A stable worker for a tenant (FNV-1a of the slug): the same on every run.
     static func home(of tenant: String, among count: Int) -> Int {

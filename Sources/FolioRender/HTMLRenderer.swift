@@ -9,15 +9,15 @@ enum HTMLRenderer {
     static func render(_ doc: InvoiceDocument, branding: Branding) throws -> String {
         let template: MustacheTemplate
         if let text = branding.htmlTemplate, !text.isEmpty {
-            do {
-                template = try MustacheTemplate(string: text)
-            } catch {
-                throw RenderError.invalidTemplate(String(describing: error))
-            }
+            template = try HTMLTemplateRules.parse(text)
         } else {
             template = try builtIn.get()
         }
-        return template.render(try context(doc, branding: branding))
+        let html = template.render(try context(doc, branding: branding))
+        guard html.utf8.count <= HTMLTemplateRules.maximumOutputBytes else {
+            throw RenderError.invalidTemplate("the rendered document exceeds \(HTMLTemplateRules.maximumOutputBytes) bytes")
+        }
+        return html
     }
 
     /// The values the templates see (documented on `HTMLTemplate`).

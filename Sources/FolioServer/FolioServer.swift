@@ -35,6 +35,7 @@ public final class FolioServer: Service {
             conninfo: configuration.database, size: configuration.poolSize,
             tenantsPerConnection: configuration.tenantsPerConnection,
             warmTenants: configuration.warmTenants,
+            flowShare: configuration.poolShare,
             setupSQL: """
                 SET application_name = 'foliod';
                 SET statement_timeout = '\(configuration.statementTimeout)';
@@ -60,12 +61,15 @@ public final class FolioServer: Service {
 
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.writeBufferWaterMark, value: .init(
+                low: configuration.maximumUnsentBytes / 2, high: configuration.maximumUnsentBytes))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         FrameDecoder(maximumBytes: configuration.maximumFrameBytes, deadline: configuration.frameDeadline),
                         RPCConnectionHandler(dispatcher: dispatcher, limiter: limiter, inFlight: inFlight,
-                                             adminUIDs: adminUIDs, idleTimeout: configuration.idleTimeout, logger: logger),
+                                             adminUIDs: adminUIDs, idleTimeout: configuration.idleTimeout,
+                                             maximumInFlight: configuration.maximumInFlightPerConnection, logger: logger),
                     ])
                     track(channel)
                 }

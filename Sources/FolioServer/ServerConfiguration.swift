@@ -23,6 +23,15 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout = TimeAmount.seconds(60)
     public var frameDeadline = TimeAmount.seconds(10)
     public var maximumConnectionsPerUID = 64
+    /// Requests of one connection read and not yet answered; past it the connection is
+    /// not read until an answer goes out (a batch counts its elements).
+    public var maximumInFlightPerConnection = 64
+    /// Unsent response bytes of one connection past which it is not read until the
+    /// client has taken them down to half.
+    public var maximumUnsentBytes = 256 * 1024
+    /// Requests of one (uid, tenant) flow in the pool workers' queues at once; the rest
+    /// wait in the flow's own queue (nil: pool size - 1).
+    public var poolShare: Int?
     /// Longest a SIGTERM waits for in-flight requests before closing connections anyway.
     public var drainTimeout = TimeAmount.seconds(25)
     public var statementTimeout = "15s"

@@ -83,6 +83,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Concurrent connections allowed per uid.")
     var maxConnectionsPerUid: Int = 64
 
+    @Option(help: "Requests of one connection in flight (read, not yet answered); past it the connection is not read.")
+    var maxInFlight: Int = 64
+
+    @Option(help: "Unsent response bytes of one connection past which it is not read until half of them are taken.")
+    var maxUnsentBytes: Int = 256 * 1024
+
+    @Option(help: "Requests of one uid for one tenant in the database workers' queues at once (default: pool size - 1).")
+    var poolShare: Int?
+
     @Option(help: "Longest statement, e.g. 15s.")
     var statementTimeout: String = "15s"
 
@@ -137,6 +146,9 @@ struct Serve: AsyncParsableCommand {
         configuration.idleTimeout = .seconds(idleTimeout)
         configuration.frameDeadline = .seconds(frameDeadline)
         configuration.maximumConnectionsPerUID = maxConnectionsPerUid
+        configuration.maximumInFlightPerConnection = max(1, maxInFlight)
+        configuration.maximumUnsentBytes = max(4096, maxUnsentBytes)
+        configuration.poolShare = poolShare
         configuration.statementTimeout = statementTimeout
         configuration.lockTimeout = lockTimeout
         configuration.sendmailCommand = sendmail

@@ -47,7 +47,11 @@ import Testing
                     mismatches.append("\(spec.name).\(field): checked in SQL, not in the catalog")
                     continue
                 }
-                guard case .text(_, let max) = declared.type else { continue }
+                let max: Int
+                switch declared.type {
+                case .text(_, let limit), .line(let limit): max = limit
+                default: continue
+                }
                 checked += 1
                 if max != sqlMax { mismatches.append("\(spec.name).\(field): catalog \(max), SQL \(sqlMax)") }
             }

@@ -328,6 +328,8 @@ SELECT format('CREATE DATABASE %I OWNER %I', '$FOLIO_DB_NAME', '$FOLIO_DB_ROLE')
 SQL
     psql_super "$FOLIO_DB_NAME" <<'SQL'
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+-- Tenant roles create no large objects (only a superuser can revoke these).
+REVOKE EXECUTE ON FUNCTION lo_create(oid), lo_creat(integer), lo_from_bytea(oid, bytea) FROM PUBLIC;
 SQL
 }
 

@@ -17,7 +17,7 @@ struct DocumentRendering: Sendable {
     ) -> EventLoopFuture<Reply> {
         switch method {
         case .statement:
-            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 let row = try db.pipeline([
                     enter.statement(on: db),
                     PostgresStatement("SELECT report_statement($1::jsonb)::text, tenant_get('{}')::text, branding_for_render()::text",
@@ -28,7 +28,7 @@ struct DocumentRendering: Sendable {
                                                              branding: Branding(json: try parse(row[2]))))
             }
         case .reminderLetters:
-            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 let row = try db.pipeline([
                     enter.statement(on: db),
                     PostgresStatement("SELECT reminder_letters($1::jsonb)::text, branding_for_render()::text",
@@ -39,12 +39,12 @@ struct DocumentRendering: Sendable {
                 return pdf(try DocumentRenderer.reminderLettersPDF(letters, branding: Branding(json: try JSONParser.parse(row[1] ?? "null"))))
             }
         case .invoiceExport:
-            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 try EInvoiceRendering.export(db, enter, arguments)
             }
         case .invoiceBatch:
             let ids = arguments["ids"]?.arrayValue ?? []
-            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 let fetched = try ids.map { id in
                     try fetch(db, enter, getter: "invoice_get", .object(["id": id]))
                 }
@@ -54,7 +54,7 @@ struct DocumentRendering: Sendable {
             let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
             let id = arguments["id"] ?? .null
             let isOrder = method == .order
-            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 let fetched = try fetchOrderDocument(db, enter, isOrder: isOrder, id: id)
                 let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)
                 return .json(["content_type": .string(rendered.contentType), "data_base64": .string(Base64.encode(rendered.bytes))])
@@ -65,13 +65,13 @@ struct DocumentRendering: Sendable {
             let reference = withoutFormat
             let getter = method == .creditNote ? "credit_note_get" : "invoice_get"
             if let einvoice = EInvoiceFormat(rawValue: arguments["format"]?.stringValue ?? "") {
-                return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+                return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                     let xml = try EInvoiceRendering.render(db, enter, getter: getter, .object(reference), as: einvoice)
                     return .json(["content_type": "application/xml", "data_base64": .string(Base64.encode(xml))])
                 }
             }
             let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
-            return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+            return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 let fetched = try fetch(db, enter, getter: getter, .object(reference))
                 let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)
                 return .json(["content_type": .string(rendered.contentType), "data_base64": .string(Base64.encode(rendered.bytes))])

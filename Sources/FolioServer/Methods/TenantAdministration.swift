@@ -18,20 +18,20 @@ struct TenantAdministration: Sendable {
         let tenant = params["tenant"]?.stringValue ?? ""
         switch method {
         case .whoami:
-            return pool.run(on: eventLoop) { db in
+            return pool.run(on: eventLoop, client: caller.client) { db in
                 let memberships = try db.query(PostgresStatement(
                     "SELECT folio.memberships_of($1::bigint)::text", [uid], prepareAs: "folio_memberships_of")).scalar ?? "[]"
                 return .text(#"{"uid":\#(uid),"admin":\#(caller.isAdmin),"tenants":\#(memberships)}"#)
             }
         case .tenantList:
-            return pool.run(on: eventLoop) { db in
+            return pool.run(on: eventLoop, client: caller.client) { db in
                 let (limit, after) = try Self.page(params)
                 return .text(try db.query(PostgresStatement(
                     "SELECT folio.tenant_list($1::bigint, $2::boolean, $3::int, $4::bigint)::text",
                     [uid, admin, limit, after])).scalar ?? "{}")
             }
         case .tenantMembers:
-            return pool.run(on: eventLoop) { db in
+            return pool.run(on: eventLoop, client: caller.client) { db in
                 let (limit, after) = try Self.page(params)
                 return .text(try db.query(PostgresStatement(
                     "SELECT folio.tenant_members($1::bigint, $2::boolean, $3, $4::int, $5::bigint)::text",
@@ -40,7 +40,7 @@ struct TenantAdministration: Sendable {
         case .tenantCreate:
             let name = params["name"]?.stringValue ?? ""
             let currency = params["currency"]?.stringValue ?? ""
-            return idempotent(spec, params, tenant: tenant, on: eventLoop) { db in
+            return idempotent(spec, params, tenant: tenant, caller: caller, on: eventLoop) { db in
                 do {
                     return try migrator.createTenant(db, slug: tenant, name: name, currency: currency)
                 } catch let error as PostgresError where error.sqlState == "23505" {
@@ -52,14 +52,14 @@ struct TenantAdministration: Sendable {
         case .tenantGrant:
             let member = params["uid"]?.int64Value.map(String.init) ?? ""
             let role = params["role"]?.stringValue ?? ""
-            return idempotent(spec, params, tenant: tenant, on: eventLoop) { db in
+            return idempotent(spec, params, tenant: tenant, caller: caller, on: eventLoop) { db in
                 try db.query(PostgresStatement(
                     "SELECT folio.grant_membership($1::bigint, $2::boolean, $3, $4::bigint, $5)::text",
                     [uid, admin, tenant, member, role])).scalar ?? "{}"
             }
         case .tenantRevoke:
             let member = params["uid"]?.int64Value.map(String.init) ?? ""
-            return idempotent(spec, params, tenant: tenant, on: eventLoop) { db in
+            return idempotent(spec, params, tenant: tenant, caller: caller, on: eventLoop) { db in
                 try db.query(PostgresStatement(
                     "SELECT folio.revoke_membership($1::bigint, $2::boolean, $3, $4::bigint)::text",
                     [uid, admin, tenant, member])).scalar ?? "{}"
@@ -81,14 +81,14 @@ struct TenantAdministration: Sendable {
     /// Runs a mutating control method in one transaction, honouring `idempotency_key`
     /// through the control schema's key table.
     private func idempotent(
-        _ spec: MethodSpec, _ params: JSONObject, tenant: String, on eventLoop: EventLoop,
+        _ spec: MethodSpec, _ params: JSONObject, tenant: String, caller: Caller, on eventLoop: EventLoop,
         _ body: @escaping @Sendable (PostgresConnection) throws -> String
     ) -> EventLoopFuture<Reply> {
         let key = params["idempotency_key"]?.stringValue
         var hashed = params
         hashed["idempotency_key"] = nil
         let paramsText = JSONWriter.string(.object(hashed))
-        return pool.run(on: eventLoop) { db in
+        return pool.run(on: eventLoop, client: caller.client) { db in
             try db.withTransaction {
                 guard let key else { return .text(try body(db)) }
                 if let prior = try db.query(PostgresStatement(

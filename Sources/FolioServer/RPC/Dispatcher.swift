@@ -1,5 +1,6 @@
 import FolioDomain
 import FolioPostgres
+import FolioRender
 import FolioWire
 import Logging
 import NIOCore
@@ -32,12 +33,9 @@ final class Dispatcher: Sendable {
     }
 
     func dispatch(_ request: RPCRequest, caller: Caller, on eventLoop: EventLoop) -> Outcome {
-        guard let spec = MethodCatalog.spec(request.method) else {
-            return .now(respond(request, .failure(RPCError.methodNotFound(request.method))))
-        }
+        let spec: MethodSpec
         do {
-            try spec.validate(request.params)
-            if spec.access == .admin, !caller.isAdmin { throw RPCError.forbidden }
+            spec = try Self.check(request, caller: caller)
         } catch {
             return .now(respond(request, .failure(error)))
         }
@@ -55,6 +53,23 @@ final class Dispatcher: Sendable {
         }
         return .later(work.map { self.respond(request, .success($0)) }
             .recover { self.respond(request, .failure(self.errors.rpcError($0, method: spec.name))) })
+    }
+
+    /// Everything checked before any database work: the method exists, its params are
+    /// valid (and a stored HTML template parses and keeps the template rules), and an
+    /// administrator-only method has an administrator calling.
+    static func check(_ request: RPCRequest, caller: Caller) throws -> MethodSpec {
+        guard let spec = MethodCatalog.spec(request.method) else { throw RPCError.methodNotFound(request.method) }
+        try spec.validate(request.params)
+        if spec.access == .admin, !caller.isAdmin { throw RPCError.forbidden }
+        if spec.name == "branding.update", let template = request.params["html_template"]?.stringValue, !template.isEmpty {
+            do {
+                _ = try HTMLTemplateRules.parse(template)
+            } catch {
+                throw RPCError.invalidParams(error.description, field: "html_template")
+            }
+        }
+        return spec
     }
 
     /// Runs a tenant method's SQL function: `folio.enter` checks membership and switches
@@ -75,7 +90,7 @@ final class Dispatcher: Sendable {
         } else {
             call = PostgresStatement("SELECT \(function)($1::jsonb)::text", [argumentText], prepareAs: "folio_\(function)")
         }
-        return pool.run(on: eventLoop, tenant: enter.tenant) { db in
+        return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
             let results = try db.pipeline([enter.statement(on: db), call])
             return Reply.text(results[1].scalar ?? "null")
         }
@@ -88,7 +103,8 @@ final class Dispatcher: Sendable {
         var arguments = params
         let tenant = arguments["tenant"]?.stringValue ?? ""
         arguments["tenant"] = nil
-        let enter = TenantEntry(uid: caller.uid, tenant: tenant, role: role, isAdmin: caller.isAdmin, method: spec.name)
+        let enter = TenantEntry(uid: caller.uid, tenant: tenant, role: role, isAdmin: caller.isAdmin, method: spec.name,
+                                client: caller.client)
         return (enter, arguments)
     }
 

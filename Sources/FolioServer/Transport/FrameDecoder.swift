@@ -4,16 +4,23 @@ import NIOCore
 /// Splits the byte stream into length-prefixed frames. It rejects an oversize length
 /// as soon as the header arrives, before buffering the body, and enforces a deadline
 /// from a frame's first byte to its last however slowly the bytes trickle in
-/// (an idle timeout alone resets on every byte).
-final class FrameDecoder: ChannelInboundHandler {
+/// (an idle timeout alone resets on every byte). While the connection handler holds
+/// it (`ReadGate`) it neither decodes nor asks the socket for more bytes, and its
+/// deadline does not run (the wait is the server's, not the client's).
+final class FrameDecoder: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = InboundFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let maximumBytes: Int
     private let deadline: TimeAmount
     private var buffer: ByteBuffer?
     private var deadlineTask: Scheduled<Void>?
     private var stopped = false
+    private var held = false
+    /// A read the channel asked for while held, passed on once released.
+    private var readWanted = false
 
     init(maximumBytes: Int, deadline: TimeAmount) {
         self.maximumBytes = maximumBytes
@@ -32,7 +39,7 @@ final class FrameDecoder: ChannelInboundHandler {
     }
 
     private func decodeFrames(context: ChannelHandlerContext) {
-        while !stopped, var current = buffer {
+        while !stopped, !held, var current = buffer {
             guard let length = current.getInteger(at: current.readerIndex, as: UInt32.self) else { break }
             if length == 0 {
                 current.moveReaderIndex(forwardBy: Frame.headerSize)
@@ -55,8 +62,35 @@ final class FrameDecoder: ChannelInboundHandler {
             cancelDeadline()
             context.fireChannelRead(wrapInboundOut(.payload(payload)))
         }
-        if let buffer, buffer.readableBytes > 0, deadlineTask == nil, !stopped {
+        if let buffer, buffer.readableBytes > 0, deadlineTask == nil, !stopped, !held {
             armDeadline(context: context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if held {
+            readWanted = true
+        } else {
+            context.read()
+        }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let gate = event as? ReadGate else {
+            return context.triggerUserOutboundEvent(event, promise: promise)
+        }
+        promise?.succeed()
+        switch gate {
+        case .hold:
+            held = true
+            cancelDeadline()
+        case .release:
+            held = false
+            decodeFrames(context: context)
+            if !held, readWanted {
+                readWanted = false
+                context.read()
+            }
         }
     }
 

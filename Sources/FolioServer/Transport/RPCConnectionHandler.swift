@@ -1,3 +1,4 @@
+import FolioPostgres
 import FolioWire
 import Logging
 import NIOCore
@@ -5,6 +6,9 @@ import NIOCore
 /// One client connection: identifies the caller from the socket's peer credentials,
 /// answers each frame (a request or a batch), and lets responses go out in whatever
 /// order they complete, so a pipelining client is never held up by a slow request.
+/// It stops reading (`ReadGate`) while `maximumInFlight` requests are unanswered or the
+/// unsent output is above the channel's high-water mark, and reads on once below; when
+/// the client goes, its queued requests are dropped and running statements cancelled.
 final class RPCConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = InboundFrame
     typealias OutboundOut = ByteBuffer
@@ -14,11 +18,19 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private let inFlight: InFlightRequests
     private let adminUIDs: Set<UInt32>
     private let idleTimeout: TimeAmount
+    private let maximumInFlight: Int
     private let logger: Logger
     private var caller: Caller?
-    /// Frames that arrived before the peer credentials were known.
+    /// Frames that arrived before the peer credentials were known (reads are held
+    /// until then, so at most one read's worth).
     private var waiting: [InboundFrame] = []
+    /// Requests read and not answered yet (a batch counts its elements).
     private var pending = 0
+    /// Whether the frame decoder is held (no reading, no decoding).
+    private var held = false
+    /// The error that ends the connection once the answers still owed are out
+    /// (an oversize frame or a missed frame deadline).
+    private var closingWith: [UInt8]?
     private var needsFlush = false
     /// When a frame last arrived or a response left; the idle check compares against it
     /// (cheaper than a timer or promise per request).
@@ -26,7 +38,8 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private var idleCheck: Scheduled<Void>?
 
     init(dispatcher: Dispatcher, limiter: ConnectionLimiter, inFlight: InFlightRequests, adminUIDs: Set<UInt32>,
-         idleTimeout: TimeAmount, logger: Logger) {
+         idleTimeout: TimeAmount, maximumInFlight: Int, logger: Logger) {
+        self.maximumInFlight = maximumInFlight
         self.dispatcher = dispatcher
         self.limiter = limiter
         self.inFlight = inFlight
@@ -50,7 +63,22 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Holds or releases reading to match the connection's state; cheap when nothing changes.
+    private func updateGate(context: ChannelHandlerContext) {
+        let hold = caller == nil || closingWith != nil || pending >= maximumInFlight || !context.channel.isWritable
+        guard hold != held else { return }
+        held = hold
+        context.triggerUserOutboundEvent(hold ? ReadGate.hold : ReadGate.release, promise: nil)
+        if !hold { flushIfNeeded(context: context) }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        updateGate(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        updateGate(context: context)
         scheduleIdleCheck(context: context, in: idleTimeout)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         PeerCredentials.of(context.channel).whenComplete { result in
@@ -74,16 +102,21 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        caller = Caller(uid: credentials.uid, isAdmin: adminUIDs.contains(credentials.uid))
+        caller = Caller(uid: credentials.uid, isAdmin: adminUIDs.contains(credentials.uid),
+                        client: PoolClient(uid: credentials.uid))
         let frames = waiting
         waiting = []
         frames.forEach { handle($0, context: context) }
         flushIfNeeded(context: context)
+        updateGate(context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         idleCheck?.cancel()
-        if let caller { limiter.release(caller.uid) }
+        if let caller {
+            limiter.release(caller.uid)
+            caller.client.disconnect()
+        }
         caller = nil
         context.fireChannelInactive()
     }
@@ -96,6 +129,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             return
         }
         handle(frame, context: context)
+        updateGate(context: context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -114,14 +148,29 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         case .empty:
             write(RPCResponse.failure(id: nil, error: .invalidRequest("empty frame", reason: "empty_frame")), context: context, flush: false)
         case .oversize(let announced):
-            write(RPCResponse.failure(id: nil, error: .invalidRequest(
-                "frame of \(announced) bytes exceeds the limit", reason: "frame_too_large")), context: context, flush: true)
-            context.close(promise: nil)
+            close(with: RPCResponse.failure(id: nil, error: .invalidRequest(
+                "frame of \(announced) bytes exceeds the limit", reason: "frame_too_large")), context: context)
         case .deadlineExceeded:
-            write(RPCResponse.failure(id: nil, error: .invalidRequest(
-                "frame not completed within the deadline", reason: "frame_deadline")), context: context, flush: true)
-            context.close(promise: nil)
+            close(with: RPCResponse.failure(id: nil, error: .invalidRequest(
+                "frame not completed within the deadline", reason: "frame_deadline")), context: context)
         }
+    }
+
+    /// Ends the connection after a bad frame: the requests read before it are answered
+    /// first, then `error` goes out, and the connection closes once that is written.
+    private func close(with error: [UInt8], context: ChannelHandlerContext) {
+        closingWith = error
+        updateGate(context: context)
+        closeIfAnswered(context: context)
+    }
+
+    private func closeIfAnswered(context: ChannelHandlerContext) {
+        guard let error = closingWith, pending == 0, context.channel.isActive else { return }
+        closingWith = nil
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(frame(error, context: context)), promise: written)
+        let channel = context.channel
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }
 
     private func handlePayload(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
@@ -135,7 +184,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         guard case .array(let elements) = json else {
             switch dispatchOne(json, context: context) {
             case .now(let bytes): bytes.map { write($0, context: context, flush: false) }
-            case .later(let future): later(future.map { $0.map { [$0] } }, batch: false, context: context)
+            case .later(let future): later(future.map { $0.map { [$0] } }, batch: false, requests: 1, context: context)
             }
             return
         }
@@ -150,7 +199,8 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             case .later(let future): future
             }
         }
-        later(EventLoopFuture.whenAllSucceed(futures, on: context.eventLoop).map { $0.compactMap { $0 } }, batch: true, context: context)
+        later(EventLoopFuture.whenAllSucceed(futures, on: context.eventLoop).map { $0.compactMap { $0 } },
+              batch: true, requests: elements.count, context: context)
     }
 
     private func dispatchOne(_ json: JSON, context: ChannelHandlerContext) -> Dispatcher.Outcome {
@@ -163,14 +213,18 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     /// Writes the responses of work still under way once it completes.
-    private func later(_ future: EventLoopFuture<[[UInt8]]?>, batch: Bool, context: ChannelHandlerContext) {
-        pending += 1
+    private func later(_ future: EventLoopFuture<[[UInt8]]?>, batch: Bool, requests: Int, context: ChannelHandlerContext) {
+        pending += requests
         inFlight.begin()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         future.whenComplete { result in
             let (handler, context) = loopBound.value
-            handler.pending -= 1
+            handler.pending -= requests
             handler.inFlight.end()
+            defer {
+                handler.updateGate(context: context)
+                handler.closeIfAnswered(context: context)
+            }
             guard case .success(let responses?) = result, !responses.isEmpty || !batch else { return }
             if batch {
                 var array: [UInt8] = [UInt8(ascii: "[")]
@@ -189,15 +243,19 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private func write(_ payload: [UInt8], context: ChannelHandlerContext, flush: Bool) {
         guard context.channel.isActive else { return }
         lastActivity = .now()
-        var buffer = context.channel.allocator.buffer(capacity: Frame.headerSize + payload.count)
-        buffer.writeInteger(UInt32(payload.count))
-        buffer.writeBytes(payload)
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        context.write(wrapOutboundOut(frame(payload, context: context)), promise: nil)
         if flush {
             context.flush()
         } else {
             needsFlush = true
         }
+    }
+
+    private func frame(_ payload: [UInt8], context: ChannelHandlerContext) -> ByteBuffer {
+        var buffer = context.channel.allocator.buffer(capacity: Frame.headerSize + payload.count)
+        buffer.writeInteger(UInt32(payload.count))
+        buffer.writeBytes(payload)
+        return buffer
     }
 
     private func flushIfNeeded(context: ChannelHandlerContext) {

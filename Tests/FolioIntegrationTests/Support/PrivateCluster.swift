@@ -39,6 +39,8 @@ final class PrivateCluster {
 
     func start() throws { try pg("pg_ctl", ["-D", dataDirectory, "-l", directory + "/pg.log", "-w", "start"]) }
     func stop() throws { try pg("pg_ctl", ["-D", dataDirectory, "-w", "stop", "-m", "fast"]) }
+    /// Stops as a crash would: no shutdown checkpoint, clients cut off mid-transaction.
+    func stopImmediately() throws { try pg("pg_ctl", ["-D", dataDirectory, "-w", "stop", "-m", "immediate"]) }
     func restart() throws { try pg("pg_ctl", ["-D", dataDirectory, "-l", directory + "/pg.log", "-w", "restart", "-m", "fast"]) }
 
     /// Runs a PostgreSQL program as the cluster's OS user.

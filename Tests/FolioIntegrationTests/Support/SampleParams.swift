@@ -21,6 +21,7 @@ enum SampleParams {
     static func value(_ type: ParamType) -> JSON {
         switch type {
         case .text(let min, _): .string(String(repeating: "x", count: Swift.max(min, 1)))
+        case .line: "x"
         case .slug: "sample"
         case .integer(let min, let max): JSON(Int64(Swift.min(Swift.max(min, 1), max)))
         case .decimal: "1"
