@@ -1,21 +1,12 @@
-/// A caller's membership role in a tenant, ordered by what it may do.
-public enum Role: String, Sendable, Comparable, CaseIterable {
+/// A caller's membership role in a tenant; each may do what the ones before it may
+/// (the order is enforced by `folio.enter` in the database).
+public enum Role: String, Sendable, CaseIterable {
     /// Read and report only.
     case viewer
     /// Create, issue, record and send.
     case clerk
     /// Everything, including grants and settings.
     case owner
-
-    private var rank: Int {
-        switch self {
-        case .viewer: 1
-        case .clerk: 2
-        case .owner: 3
-        }
-    }
-
-    public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
 }
 
 /// Who may call a method.

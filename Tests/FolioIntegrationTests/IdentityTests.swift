@@ -9,6 +9,9 @@ import Testing
 struct IdentityTests {
     let server = ServerProcess.shared
 
+    /// The contract's order of roles: viewer < clerk < owner.
+    static func rank(_ role: Role) -> Int { [Role.viewer, .clerk, .owner].firstIndex(of: role)! }
+
     @Test func rootIsAdministrator() throws {
         let me = try server.connect().call("system.whoami")
         #expect(me["uid"] == 0)
@@ -83,7 +86,7 @@ struct IdentityTests {
                 switch spec.access {
                 case .anyone: allowed = true
                 case .admin: allowed = false
-                case .tenant(let needed): allowed = role.map { $0 >= needed } ?? false
+                case .tenant(let needed): allowed = role.map { Self.rank($0) >= Self.rank(needed) } ?? false
                 }
                 #expect((code == ErrorCode.forbidden) == !allowed,
                         "\(spec.name) as \(role?.rawValue ?? "non-member"): got \(code.map(String.init) ?? "success")")
