@@ -370,14 +370,9 @@ LANGUAGE sql STABLE AS $$
                               'message', format('stock_qty %s but its stock movements add up to %s',
                                                 dec_text(x.stock_qty), dec_text(x.moved)))
                               ORDER BY x.id), '[]')
-      FROM (SELECT it.id, it.sku, it.stock_qty, coalesce(m.moved, 0) AS moved
-              FROM items it
-              LEFT JOIN LATERAL (
-                  SELECT sum(sm.qty_delta) AS moved FROM stock_movements sm
-                   WHERE sm.item_id = it.id
-                     AND sm.id >= coalesce((SELECT max(s2.id) FROM stock_movements s2
-                                             WHERE s2.item_id = it.id AND s2.reason = 'initial'), 0)) m ON true
-             WHERE it.id = ANY (ids) AND it.stock_qty IS NOT NULL AND it.stock_qty <> coalesce(m.moved, 0)) x
+      FROM (SELECT it.id, it.sku, it.stock_qty, stock_moved(it.id) AS moved FROM items it
+             WHERE it.id = ANY (ids) AND it.stock_qty IS NOT NULL) x
+     WHERE x.stock_qty <> x.moved
 $$;
 
 -- Each series' last document (kind, period, seq, hash, id), for every

@@ -91,6 +91,17 @@ BEGIN
 END
 $$;
 
+-- What an item's stock movements add up to since its latest 'initial' movement:
+-- equal to its stock_qty unless the books were changed behind the server's back
+-- (report.stock and audit.verify compare the two).
+CREATE OR REPLACE FUNCTION stock_moved(p_item_id bigint) RETURNS numeric
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(sum(sm.qty_delta), 0) FROM stock_movements sm
+     WHERE sm.item_id = p_item_id
+       AND sm.id >= coalesce((SELECT max(s2.id) FROM stock_movements s2
+                               WHERE s2.item_id = p_item_id AND s2.reason = 'initial'), 0)
+$$;
+
 -- report.stock {below?, limit?, cursor?} -> {items: [{id, sku, name, stock_qty,
 -- movements_qty}], next_cursor}: stock-tracked items (archived ones too) by id;
 -- movements_qty is the sum of the item's movements since its latest 'initial'
@@ -107,13 +118,8 @@ BEGIN
         SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'sku', r.sku, 'name', r.name,
                                                      'stock_qty', dec_text(r.stock_qty), 'movements_qty', dec_text(r.moved),
                                                      'archived', r.archived) ORDER BY r.id), '[]')
-          FROM (SELECT it.id, it.sku, it.name, it.stock_qty, it.archived, coalesce(m.moved, 0) AS moved
+          FROM (SELECT it.id, it.sku, it.name, it.stock_qty, it.archived, stock_moved(it.id) AS moved
               FROM items it
-              LEFT JOIN LATERAL (
-                  SELECT sum(sm.qty_delta) AS moved FROM stock_movements sm
-                   WHERE sm.item_id = it.id
-                     AND sm.id >= coalesce((SELECT max(s2.id) FROM stock_movements s2
-                                             WHERE s2.item_id = it.id AND s2.reason = 'initial'), 0)) m ON true
              WHERE it.id > after AND it.stock_qty IS NOT NULL AND (below IS NULL OR it.stock_qty < below)
              ORDER BY it.id LIMIT lim + 1) r), lim);
 END
