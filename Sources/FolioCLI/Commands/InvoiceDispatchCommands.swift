@@ -2,22 +2,30 @@ import ArgumentParser
 import FolioWire
 
 extension InvoiceCommand {
-    /// `folio invoice pdf ID|NUMBER [-o FILE] [--format pdf|html|text]`: the rendered document.
-    struct Render: FolioCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "pdf", abstract: "Render an invoice as PDF (or HTML or text) to a file or standard output.")
-        @OptionGroup(title: "Global Options") var global: GlobalOptions
+    /// The invoice and the output file of the commands that write one rendered invoice.
+    struct RenderedInvoice: ParsableArguments {
         @Argument(help: referenceHelp) var invoice: DocumentReference
-        @Option(help: ArgumentHelp("pdf (default), html, text, ubl or cii (EN 16931 e-invoices).", valueName: "format"))
-        var format: String = "pdf"
         @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write.", valueName: "file"))
         var output: String?
 
-        func run(in session: Session) throws {
+        /// Renders the invoice as `format` (`invoice.render`) into the file or standard output.
+        func write(as format: String, in session: Session) throws {
             var params = invoice.params()
             params["format"] = .string(format)
             try session.writeDocument(try session.callInTenant("invoice.render", params), to: output)
         }
+    }
+
+    /// `folio invoice pdf ID|NUMBER [-o FILE] [--format pdf|html|text|ubl|cii]`: the rendered document.
+    struct Render: FolioCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pdf", abstract: "Render an invoice as PDF (or HTML or text) to a file or standard output.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @OptionGroup var target: RenderedInvoice
+        @Option(help: ArgumentHelp("pdf (default), html, text, ubl or cii (EN 16931 e-invoices).", valueName: "format"))
+        var format: String = "pdf"
+
+        func run(in session: Session) throws { try target.write(as: format, in: session) }
     }
 
     /// `folio invoice ubl ID|NUMBER [-o FILE]`: the EN 16931 UBL 2.1 e-invoice.
@@ -25,15 +33,9 @@ extension InvoiceCommand {
         static let configuration = CommandConfiguration(
             commandName: "ubl", abstract: "Write an issued invoice as an EN 16931 UBL 2.1 e-invoice (XML).")
         @OptionGroup(title: "Global Options") var global: GlobalOptions
-        @Argument(help: referenceHelp) var invoice: DocumentReference
-        @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write.", valueName: "file"))
-        var output: String?
+        @OptionGroup var target: RenderedInvoice
 
-        func run(in session: Session) throws {
-            var params = invoice.params()
-            params["format"] = "ubl"
-            try session.writeDocument(try session.callInTenant("invoice.render", params), to: output)
-        }
+        func run(in session: Session) throws { try target.write(as: "ubl", in: session) }
     }
 
     /// `folio invoice cii ID|NUMBER [-o FILE]`: the EN 16931 CII D16B e-invoice.
@@ -41,15 +43,9 @@ extension InvoiceCommand {
         static let configuration = CommandConfiguration(
             commandName: "cii", abstract: "Write an issued invoice as an EN 16931 UN/CEFACT CII D16B e-invoice (XML).")
         @OptionGroup(title: "Global Options") var global: GlobalOptions
-        @Argument(help: referenceHelp) var invoice: DocumentReference
-        @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write.", valueName: "file"))
-        var output: String?
+        @OptionGroup var target: RenderedInvoice
 
-        func run(in session: Session) throws {
-            var params = invoice.params()
-            params["format"] = "cii"
-            try session.writeDocument(try session.callInTenant("invoice.render", params), to: output)
-        }
+        func run(in session: Session) throws { try target.write(as: "cii", in: session) }
     }
 
     /// `folio invoice print-batch ID... [-o FILE] [--mark-sent]`: one print-ready PDF.
