@@ -32,7 +32,7 @@ import Testing
         #expect(try Database.column(db, "SELECT tracking_number FROM t_\(o.tenant).delivery_tracking_numbers ORDER BY position")
                 == ["PARCEL-1", "PARCEL-2", "PARCEL-3"])
 
-        expectRPCError(ErrorCode.invalidParams, field: "received_on") {
+        expectError(ErrorCode.invalidParams, field: "received_on") {
             try o.call("delivery.confirm_receipt", ["id": first["id"]!, "received_by": "X", "received_on": "2026-03-09"])
         }
         _ = try o.call("delivery.confirm_receipt", ["id": first["id"]!, "received_by": "X", "received_on": "2026-03-10"])
@@ -43,8 +43,8 @@ import Testing
         let next = try o.call("delivery.list", ["order_id": JSON(id), "limit": 1, "cursor": page["next_cursor"]!])
         #expect(next["items"]!.arrayValue!.map(\.id) == [second.id])
         #expect(next["next_cursor"] == .null)
-        expectRPCError(ErrorCode.notFound, field: "id") { try o.call("delivery.get", ["id": 9999]) }
-        expectRPCError(ErrorCode.notFound, field: "order_id") { try o.deliver(9999, [(1, "1")]) }
+        expectError(ErrorCode.notFound, field: "id") { try o.call("delivery.get", ["id": 9999]) }
+        expectError(ErrorCode.notFound, field: "order_id") { try o.deliver(9999, [(1, "1")]) }
     }
 
     @Test func orderConfirmationAndDeliveryNoteDocuments() throws {
@@ -77,6 +77,6 @@ import Testing
         let text = decoded(try o.call("delivery.render", ["id": delivery["id"]!, "format": "text"]), "text/plain; charset=utf-8")
         #expect(text.contains("DELIVERY NOTE"))
         #expect(text.contains("00340434161094042558"))
-        expectRPCError(ErrorCode.notFound, field: "id") { try o.call("order.render", ["id": 9999, "format": "pdf"]) }
+        expectError(ErrorCode.notFound, field: "id") { try o.call("order.render", ["id": 9999, "format": "pdf"]) }
     }
 }

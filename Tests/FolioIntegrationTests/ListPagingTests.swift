@@ -2,7 +2,7 @@ import FolioClient
 import FolioWire
 import Testing
 
-/// Every list pages the same way: `limit` items per page in order, `next_cursor` while
+/// Every list (v1 and v1.1) pages the same way: `limit` items per page in order, `next_cursor` while
 /// more remain and null on the last page (also when the last page is exactly full),
 /// each item exactly once.
 @Suite(.timeLimit(.minutes(5))) struct ListPagingTests {
@@ -35,12 +35,24 @@ import Testing
         var customers: [Int64] = []
         for n in 1...4 { customers.append(try inv.customer("Customer \(n)")) }
         for n in 1...6 {
-            _ = try inv.call("item.create", ["sku": .string("SKU-\(n)"), "name": .string("Item \(n)"), "unit_price": "1.00"])
+            _ = try inv.call("item.create", ["sku": .string("SKU-\(n)"), "name": .string("Item \(n)"), "unit_price": "1.00",
+                                             "stock_qty": "5"])
         }
         for n in 0..<6 {
             let draft = try inv.draft(customer: customers[n % 4], [("Work", "1", "10.00", nil)])
-            _ = try inv.issue(draft.id)
+            _ = try inv.issue(draft.id, date: "2026-01-05")
         }
+        for n in 0..<5 {
+            _ = try inv.call("order.create", ["customer_id": JSON(customers[0]), "po_number": .string("PO-\(n)"),
+                                              "order_date": "2026-01-05", "lines": [["sku": "SKU-1", "qty": "1"]]])
+        }
+        for _ in 0..<3 {
+            _ = try inv.call("recurring.create", ["customer_id": JSON(customers[1]), "interval": "monthly", "start_date": "2026-02-01",
+                                                  "lines": [["description": "Rent", "qty": "1", "unit_price": "100.00"]]])
+        }
+        _ = try inv.call("tenant.update", ["reminder_grace_days": 0,
+                                           "reminder_levels": [["level": 1, "days_past_due": 0, "fee": .null, "message": "Overdue"]]])
+        #expect(try inv.call("reminder.run")["created"]?.arrayValue?.count == 6)
         for n in 0..<4 {
             _ = try inv.call("payment.record", ["customer_id": JSON(customers[n]), "amount": "1.00", "received_on": "2026-02-01", "method": "cash"])
         }
@@ -48,6 +60,7 @@ import Testing
             ("customer.list", [:], 4), ("item.list", [:], 6), ("tax_rate.list", [:], 4),
             ("invoice.list", [:], 6), ("invoice.list", ["customer_id": JSON(customers[0])], 2),
             ("payment.list", [:], 4), ("audit.log", ["entity": "customer"], 4),
+            ("order.list", [:], 5), ("recurring.list", [:], 3), ("reminder.list", [:], 6), ("report.stock", [:], 6),
         ]
         for (method, params, count) in lists {
             for limit in [1, 2, 3, count, count + 1] {

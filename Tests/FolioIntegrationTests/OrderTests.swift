@@ -44,11 +44,11 @@ import Testing
         #expect(other["discrepancies"] == .array([]))
 
         // Confirmation needs a signature, then its date, then no open discrepancies.
-        expectRPCError(ErrorCode.conflict, field: "signed_by") { try o.call("order.confirm", ["id": JSON(id)]) }
+        expectError(ErrorCode.conflict, field: "signed_by") { try o.call("order.confirm", ["id": JSON(id)]) }
         _ = try o.call("order.update", ["id": JSON(id), "signed_by": "Bea Buyer"])
-        expectRPCError(ErrorCode.conflict, field: "signed_on") { try o.call("order.confirm", ["id": JSON(id)]) }
+        expectError(ErrorCode.conflict, field: "signed_on") { try o.call("order.confirm", ["id": JSON(id)]) }
         _ = try o.call("order.update", ["id": JSON(id), "signed_on": "2026-03-01"])
-        expectRPCError(ErrorCode.conflict, field: "accept_discrepancies") { try o.call("order.confirm", ["id": JSON(id)]) }
+        expectError(ErrorCode.conflict, field: "accept_discrepancies") { try o.call("order.confirm", ["id": JSON(id)]) }
         #expect(try o.status(id) == "received")
 
         // Clarified with the buyer: the duplicate was a mistake, the price is the list price, the unknown line goes.
@@ -59,8 +59,8 @@ import Testing
         #expect(fixed["total"] == "180.00")
         let confirmed = try o.call("order.confirm", ["id": JSON(id)])
         #expect(confirmed["status"] == "confirmed")
-        expectRPCError(ErrorCode.conflict, field: "id") { try o.call("order.update", ["id": JSON(id), "notes": "late change"]) }
-        expectRPCError(ErrorCode.conflict, field: "id") { try o.call("order.confirm", ["id": JSON(id)]) }
+        expectError(ErrorCode.conflict, field: "id") { try o.call("order.update", ["id": JSON(id), "notes": "late change"]) }
+        expectError(ErrorCode.conflict, field: "id") { try o.call("order.confirm", ["id": JSON(id)]) }
 
         // Only what was received counts for invoicing in this tenant.
         _ = try o.call("tenant.update", ["invoice_requires_receipt": true])
@@ -74,14 +74,18 @@ import Testing
         #expect(try o.stock(widget) == "96")
         #expect(try o.stock(bolt) == "30")
 
+        // Something was delivered (nothing invoiced yet): the order can no longer be cancelled.
+        expectError(ErrorCode.conflict, field: "id") { try o.call("order.cancel", ["id": JSON(id), "reason": "changed mind"]) }
+        #expect(try o.status(id) == "partially_delivered")
+
         // Over-delivery is refused and writes nothing.
-        expectRPCError(ErrorCode.conflict, field: "lines[0].qty") { try o.deliver(id, [(1, "7")]) }
-        expectRPCError(ErrorCode.conflict, field: "lines[1].qty") { try o.deliver(id, [(1, "1"), (2, "1")]) }
+        expectError(ErrorCode.conflict, field: "lines[0].qty") { try o.deliver(id, [(1, "7")]) }
+        expectError(ErrorCode.conflict, field: "lines[1].qty") { try o.deliver(id, [(1, "1"), (2, "1")]) }
         #expect(try o.call("delivery.list", ["order_id": JSON(id)])["items"]!.arrayValue!.count == 1)
         #expect(try o.stock(widget) == "96")
 
         // Nothing received yet: nothing to invoice.
-        expectRPCError(ErrorCode.conflict, field: "order_id") { try o.call("invoice.create_from_order", ["order_id": JSON(id)]) }
+        expectError(ErrorCode.conflict, field: "order_id") { try o.call("invoice.create_from_order", ["order_id": JSON(id)]) }
 
         // Second delivery completes the order.
         let second = try o.deliver(id, [(1, "6")], tracking: ["JJD000390007"], on: "2026-03-07")
@@ -92,7 +96,7 @@ import Testing
         let received = try o.call("delivery.confirm_receipt", ["id": first["id"]!, "received_by": "Goods In", "received_on": "2026-03-06"])
         #expect(received["status"] == "received")
         #expect(received["received_by"] == "Goods In")
-        expectRPCError(ErrorCode.conflict, field: "id") {
+        expectError(ErrorCode.conflict, field: "id") {
             try o.call("delivery.confirm_receipt", ["id": first["id"]!, "received_by": "Again", "received_on": "2026-03-06"])
         }
         #expect(try o.quantities(id) == [["10", "10", "4", "0"], ["20", "20", "20", "0"]])
@@ -109,7 +113,7 @@ import Testing
         #expect(try o.quantities(id) == [["10", "10", "4", "4"], ["20", "20", "20", "20"]])
         #expect(try o.status(id) == "partially_invoiced")
         // Nothing more received: a second invoice is refused.
-        expectRPCError(ErrorCode.conflict, field: "order_id") { try o.call("invoice.create_from_order", ["order_id": JSON(id)]) }
+        expectError(ErrorCode.conflict, field: "order_id") { try o.call("invoice.create_from_order", ["order_id": JSON(id)]) }
 
         // Issuing it does not move the stock again (the deliveries did).
         let issued = try o.inv.issue(draft.id)
@@ -132,7 +136,7 @@ import Testing
         #expect(try o.stock(widget) == "90")
 
         // Goods left the house: the order cannot be cancelled any more.
-        expectRPCError(ErrorCode.conflict, field: "id") { try o.call("order.cancel", ["id": JSON(id), "reason": "too late"]) }
+        expectError(ErrorCode.conflict, field: "id") { try o.call("order.cancel", ["id": JSON(id), "reason": "too late"]) }
         #expect(try o.call("order.list", ["status": "invoiced"])["items"]!.arrayValue!.map(\.id) == [id])
         #expect(try o.call("audit.verify", ["full": true])["ok"] == .bool(true))
     }
@@ -143,7 +147,7 @@ import Testing
         let customer = try o.inv.customer()
         let order = try o.order(customer: customer, po: "X-1", [("A", "2", "1.10")],
                                 extra: ["signed_by": "Somebody", "signed_on": "2026-03-02"])
-        expectRPCError(ErrorCode.conflict, field: "accept_discrepancies") { try o.call("order.confirm", ["id": order["id"]!]) }
+        expectError(ErrorCode.conflict, field: "accept_discrepancies") { try o.call("order.confirm", ["id": order["id"]!]) }
         let confirmed = try o.call("order.confirm", ["id": order["id"]!, "accept_discrepancies": true])
         #expect(confirmed["status"] == "confirmed")
         #expect(confirmed["discrepancies_accepted"] == .bool(true))
@@ -156,37 +160,37 @@ import Testing
         #expect(try o.call("order.update", ["id": later["id"]!, "notes": "price agreed"])["discrepancies"] == .array([]))
         _ = try o.call("order.cancel", ["id": later["id"]!, "reason": "test done"])
 
-        expectRPCError(ErrorCode.invalidParams, field: "lines[0].item_id") {
+        expectError(ErrorCode.invalidParams, field: "lines[0].item_id") {
             try o.call("order.create", ["customer_id": JSON(customer), "po_number": "X", "order_date": "2026-03-01", "lines": [["qty": "1"]]])
         }
-        expectRPCError(ErrorCode.invalidParams, field: "lines[1].sku") {
+        expectError(ErrorCode.invalidParams, field: "lines[1].sku") {
             try o.call("order.create", ["customer_id": JSON(customer), "po_number": "X", "order_date": "2026-03-01",
                                         "lines": [["sku": "A", "qty": "1"], ["sku": "A", "item_id": 1, "qty": "1"]]])
         }
-        expectRPCError(ErrorCode.notFound, field: "lines[0].item_id") {
+        expectError(ErrorCode.notFound, field: "lines[0].item_id") {
             try o.call("order.create", ["customer_id": JSON(customer), "po_number": "X", "order_date": "2026-03-01",
                                         "lines": [["item_id": 999, "qty": "1"]]])
         }
-        expectRPCError(ErrorCode.invalidParams, field: "lines[0].qty") {
+        expectError(ErrorCode.invalidParams, field: "lines[0].qty") {
             try o.call("order.create", ["customer_id": JSON(customer), "po_number": "X", "order_date": "2026-03-01",
                                         "lines": [["sku": "A", "qty": "0"]]])
         }
-        expectRPCError(ErrorCode.invalidParams, field: "signature_png_base64") {
+        expectError(ErrorCode.invalidParams, field: "signature_png_base64") {
             try o.order(customer: customer, po: "X", [("A", "1", nil)], extra: ["signature_png_base64": "aGVsbG8gd29ybGQ="])
         }
         #expect(try o.call("order.list")["items"]!.arrayValue!.count == 2)
 
         // Unconfirmed and cancelled orders take no deliveries.
         let open = try o.order(customer: customer, po: "X-2", [("A", "1", nil)])
-        expectRPCError(ErrorCode.conflict, field: "order_id") { try o.deliver(open.id, [(1, "1")]) }
+        expectError(ErrorCode.conflict, field: "order_id") { try o.deliver(open.id, [(1, "1")]) }
         _ = try o.call("order.cancel", ["id": open["id"]!, "reason": "buyer withdrew"])
         #expect(try o.status(open.id) == "cancelled")
-        expectRPCError(ErrorCode.conflict, field: "order_id") { try o.deliver(open.id, [(1, "1")]) }
-        expectRPCError(ErrorCode.conflict, field: "id") { try o.call("order.cancel", ["id": open["id"]!, "reason": "again"]) }
+        expectError(ErrorCode.conflict, field: "order_id") { try o.deliver(open.id, [(1, "1")]) }
+        expectError(ErrorCode.conflict, field: "id") { try o.call("order.cancel", ["id": open["id"]!, "reason": "again"]) }
         // Deliveries name the order's lines, once each.
-        expectRPCError(ErrorCode.invalidParams, field: "lines[0].line_no") { try o.deliver(order.id, [(2, "1")]) }
-        expectRPCError(ErrorCode.invalidParams, field: "lines[1].line_no") { try o.deliver(order.id, [(1, "1"), (1, "1")]) }
-        expectRPCError(ErrorCode.invalidParams, field: "tracking_numbers[1]") { try o.deliver(order.id, [(1, "1")], tracking: ["T1", "T1"]) }
+        expectError(ErrorCode.invalidParams, field: "lines[0].line_no") { try o.deliver(order.id, [(2, "1")]) }
+        expectError(ErrorCode.invalidParams, field: "lines[1].line_no") { try o.deliver(order.id, [(1, "1"), (1, "1")]) }
+        expectError(ErrorCode.invalidParams, field: "tracking_numbers[1]") { try o.deliver(order.id, [(1, "1")], tracking: ["T1", "T1"]) }
         #expect(try o.call("delivery.list")["items"] == .array([]))
         #expect(try o.quantities(order.id) == [["2", "0", "0", "0"]])
     }
@@ -201,12 +205,12 @@ import Testing
         _ = try o.deliver(id, [(1, "3")])
         let draft = try o.call("invoice.create_from_order", ["order_id": JSON(id)])
         #expect(draft["total"] == "15.00")
-        expectRPCError(ErrorCode.conflict, field: "order_id") { try o.call("invoice.create_from_order", ["order_id": JSON(id)]) }
+        expectError(ErrorCode.conflict, field: "order_id") { try o.call("invoice.create_from_order", ["order_id": JSON(id)]) }
         #expect(try o.call("invoice.list")["items"]!.arrayValue!.count == 1)
-        expectRPCError(ErrorCode.conflict, field: "lines") {
+        expectError(ErrorCode.conflict, field: "lines") {
             try o.call("invoice.update", ["id": draft["id"]!, "lines": [["description": "G", "qty": "9", "unit_price": "5.00"]]])
         }
-        expectRPCError(ErrorCode.conflict, field: "po_number") { try o.call("invoice.update", ["id": draft["id"]!, "po_number": "P-2"]) }
+        expectError(ErrorCode.conflict, field: "po_number") { try o.call("invoice.update", ["id": draft["id"]!, "po_number": "P-2"]) }
         _ = try o.call("invoice.update", ["id": draft["id"]!, "notes": "notes may change"])
         _ = try o.call("invoice.delete", ["id": draft["id"]!])
         #expect(try o.quantities(id) == [["4", "3", "0", "0"]])

@@ -15,6 +15,7 @@ import Testing
         let result = try server.connect().call("system.ping")
         #expect(result["pong"] == .bool(true))
         #expect(result["version"]?.stringValue?.isEmpty == false)
+        #expect(result["contract"] == "1.1")
     }
 
     @Test func oversizeFrameIsAnsweredThenClosed() throws {

@@ -19,14 +19,14 @@ import Testing
         let id = try o.confirmedOrder(customer: customer, po: "N-1", [("S", "10", nil)]).id
 
         // A delivery that would take the stock below zero writes nothing.
-        expectRPCError(ErrorCode.conflict, field: "lines[0].qty") { try o.deliver(id, [(1, "6")], tracking: ["T1"]) }
+        expectError(ErrorCode.conflict, field: "lines[0].qty") { try o.deliver(id, [(1, "6")], tracking: ["T1"]) }
         #expect(try o.call("delivery.list")["items"] == .array([]))
         #expect(try o.quantities(id) == [["10", "0", "0", "0"]])
         #expect(try o.stock(item) == "5")
         _ = try o.deliver(id, [(1, "5")])
         #expect(try o.stock(item) == "0")
 
-        expectRPCError(ErrorCode.conflict, field: "qty_delta") {
+        expectError(ErrorCode.conflict, field: "qty_delta") {
             try o.call("item.adjust_stock", ["id": JSON(item), "qty_delta": "-1", "reason": "breakage"])
         }
         let adjusted = try o.call("item.adjust_stock", ["id": JSON(item), "qty_delta": "3", "reason": "found in the back"])
@@ -34,7 +34,7 @@ import Testing
 
         // Issuing an ordinary invoice of more than is in stock is refused too; the draft stays a draft.
         let draft = try o.call("invoice.create", ["customer_id": JSON(customer), "lines": [["item_id": JSON(item), "qty": "4"]]])
-        expectRPCError(ErrorCode.conflict, field: nil) { try o.inv.issue(draft.id) }
+        expectError(ErrorCode.conflict, field: nil) { try o.inv.issue(draft.id) }
         #expect(try o.call("invoice.get", ["id": draft["id"]!])["status"] == "draft")
         #expect(try o.stock(item) == "3")
 
@@ -67,7 +67,7 @@ import Testing
         for row in report { #expect(row["stock_qty"] == row["movements_qty"]) }
         #expect(try o.call("report.stock", ["below": "15"])["items"]!.arrayValue!.map(\.id) == [b])
 
-        expectRPCError(ErrorCode.invalidParams, field: "qty_delta") {
+        expectError(ErrorCode.invalidParams, field: "qty_delta") {
             try o.call("item.adjust_stock", ["id": JSON(a), "qty_delta": "0", "reason": "x"])
         }
         #expect(try o.call("audit.verify", ["full": true])["ok"] == .bool(true))

@@ -60,16 +60,3 @@ struct Ordering {
 
     func status(_ order: Int64) throws -> String? { try call("order.get", ["id": JSON(order)])["status"]?.stringValue }
 }
-
-/// Expects `body` to fail with `code` naming `field` (nil: any field).
-func expectRPCError(_ code: Int, field: String?, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Any) {
-    do {
-        _ = try body()
-        Issue.record("expected error \(code) on \(field ?? "-")", sourceLocation: sourceLocation)
-    } catch let error as RPCError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        if let field { #expect(error.field == field, "\(error)", sourceLocation: sourceLocation) }
-    } catch {
-        Issue.record("unexpected \(error)", sourceLocation: sourceLocation)
-    }
-}
