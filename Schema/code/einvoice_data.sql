@@ -118,7 +118,7 @@ CREATE OR REPLACE FUNCTION einvoice_extras(doc jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE credited record;
 BEGIN
-    SELECT i.issue_date, coalesce(i.payment_terms_text, terms_text_default(i.payment_terms_days)) AS terms
+    SELECT i.issue_date, terms_text(i.payment_terms_text, i.payment_terms_days) AS terms
       INTO credited FROM invoices i WHERE i.id = (doc->>'invoice_id')::bigint;
     RETURN jsonb_build_object(
         'payment_terms_text', coalesce(doc->>'payment_terms_text', credited.terms,

@@ -44,7 +44,7 @@ BEGIN
         'created_at', ts_text(i.created_at), 'updated_at', ts_text(i.updated_at),
         'issued_at', ts_text(i.issued_at), 'sent_at', ts_text(i.sent_at),
         'voided_at', ts_text(i.voided_at), 'void_reason', i.void_reason,
-        'payment_terms_text', coalesce(i.payment_terms_text, terms_text_default(i.payment_terms_days)),
+        'payment_terms_text', terms_text(i.payment_terms_text, i.payment_terms_days),
         'reminder_level', invoice_reminder_level(i))
         || adjustments_json(i.adjustments)
         || CASE WHEN lines IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lines', lines) END;
@@ -202,8 +202,7 @@ BEGIN
             (p->>'delivery_date')::date, lower(period), upper(period) - 1,
             s.tax_rounding, tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total, tot.tax_breakdown,
             adj, adjustments_total(adj, 'allowance'), adjustments_total(adj, 'charge'),
-            coalesce(s.payment_terms_text,
-                     terms_text_default(coalesce((p->>'payment_terms_days')::int, c.payment_terms_days, s.payment_terms_days))))
+            terms_text(s.payment_terms_text, coalesce((p->>'payment_terms_days')::int, c.payment_terms_days, s.payment_terms_days)))
     RETURNING * INTO i;
     PERFORM invoice_lines_insert(i.id, pl);
     IF issue THEN
@@ -297,9 +296,9 @@ BEGIN
         period_start = CASE WHEN p ? 'period_start' OR p ? 'period_end' THEN lower(period) ELSE period_start END,
         period_end = CASE WHEN p ? 'period_start' OR p ? 'period_end' THEN upper(period) - 1 ELSE period_end END,
         notes = CASE WHEN p ? 'notes' THEN check_text(p->>'notes', 'notes', 4000) ELSE notes END,
-        payment_terms_text = coalesce(s.payment_terms_text, terms_text_default(coalesce(
+        payment_terms_text = terms_text(s.payment_terms_text, coalesce(
             CASE WHEN p ? 'payment_terms_days' THEN (p->>'payment_terms_days')::int ELSE i.payment_terms_days END,
-            c.payment_terms_days, s.payment_terms_days))),
+            c.payment_terms_days, s.payment_terms_days)),
         tax_rounding = s.tax_rounding,
         subtotal = tot.subtotal, tax_total = tot.tax_total, total = tot.subtotal + tot.tax_total,
         tax_breakdown = tot.tax_breakdown,
@@ -446,7 +445,7 @@ BEGIN
     inv.tax_rounding := s.tax_rounding; inv.subtotal := tot.subtotal; inv.tax_total := tot.tax_total;
     inv.total := tot.subtotal + tot.tax_total; inv.tax_breakdown := tot.tax_breakdown;
     inv.issued_at := now(); inv.updated_at := now();
-    inv.payment_terms_text := coalesce(s.payment_terms_text, terms_text_default(terms));
+    inv.payment_terms_text := terms_text(s.payment_terms_text, terms);
     res := invoice_json(inv, customer_name, lj, today);
 
     -- Number and hash link, under the series row lock (held until commit): from

@@ -11,6 +11,12 @@ RETURN CASE WHEN days = 0 THEN 'Due upon receipt'
             WHEN days = 1 THEN 'Payment due within 1 day'
             WHEN days > 1 THEN 'Payment due within ' || days || ' days' END;
 
+-- The terms text an invoice gets: the tenant's `setting` when set, else derived
+-- from its `days` of terms.
+CREATE OR REPLACE FUNCTION terms_text(setting text, days int) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN coalesce(setting, terms_text_default(days));
+
 -- An issued invoice's terms text is part of the document: it never changes.
 CREATE OR REPLACE FUNCTION invoices_terms_text_frozen() RETURNS trigger
 LANGUAGE plpgsql AS $$

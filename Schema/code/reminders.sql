@@ -429,6 +429,7 @@ DECLARE
     r record;
     i record;
     acc jsonb := '[]';
+    disputed bigint[] := disputed_invoice_ids();
 BEGIN
     FOR x IN SELECT DISTINCT v::bigint FROM jsonb_array_elements_text(p->'ids') v ORDER BY 1 LOOP
         SELECT * INTO r FROM reminders WHERE id = x FOR UPDATE;
@@ -439,7 +440,7 @@ BEGIN
         SELECT * INTO i FROM invoices WHERE id = r.invoice_id;
         UPDATE reminders
            SET status = CASE WHEN i.status IN ('paid', 'void') OR i.total - i.amount_paid - i.credited <= 0
-                                  OR i.id = ANY (disputed_invoice_ids()) THEN 'cancelled'
+                                  OR i.id = ANY (disputed) THEN 'cancelled'
                              ELSE 'sent' END,
                sent_at = now()
          WHERE id = x RETURNING * INTO r;
