@@ -38,8 +38,7 @@ final class PoolWorker: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard running else { return jobs.count - head }
-        let stalled = now &- runningSince > stalledAfter
-        return jobs.count - head + 1 + (stalled ? stallPenalty : 0)
+        return jobs.count - head + 1 + (isStalled(now: now, after: stalledAfter) ? stallPenalty : 0)
     }
 
     /// The oldest queued job if the running one has been running for `stalledAfter`
@@ -47,8 +46,15 @@ final class PoolWorker: @unchecked Sendable {
     func takeIfStalled(now: UInt64, stalledAfter: UInt64) -> Job? {
         condition.lock()
         defer { condition.unlock() }
-        guard running, now &- runningSince > stalledAfter, head < jobs.count else { return nil }
+        guard running, isStalled(now: now, after: stalledAfter), head < jobs.count else { return nil }
         return take()
+    }
+
+    /// Whether the running job started more than `after` nanoseconds before `now`. A job
+    /// that started after `now` was read (the caller reads the clock once for all
+    /// workers) is not stalled: unsigned subtraction would wrap around.
+    private func isStalled(now: UInt64, after: UInt64) -> Bool {
+        now > runningSince && now - runningSince > after
     }
 
     /// Queues a job; false once the worker is stopping.

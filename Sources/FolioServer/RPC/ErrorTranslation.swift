@@ -1,8 +1,6 @@
 import FolioPostgres
 import FolioWire
 import Logging
-import NIOCore
-import NIOPosix
 
 /// Turns any failure into the contract's error. Errors raised by the SQL functions carry
 /// Folio's own SQLSTATEs (FL001...FL602, field path in DETAIL); lock and statement
@@ -17,8 +15,6 @@ struct ErrorTranslation: Sendable {
             return error
         case let error as PostgresError:
             return translate(error, method: method)
-        case is NIOThreadPoolError.ThreadPoolInactive:
-            return RPCError(code: ErrorCode.databaseUnavailable, message: "server is shutting down", data: ["retryable": true])
         default:
             return internalError(error, method: method)
         }
