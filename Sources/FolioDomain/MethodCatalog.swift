@@ -353,7 +353,7 @@ public enum MethodCatalog {
             .optional("logo_png_base64", .text(max: 1_500_000), nullable: true),
             .optional("accent_color", .text(max: 7), nullable: true),
             .optional("footer", .text(max: 1000), nullable: true),
-            .optional("html_template", .text(max: 200_000), nullable: true),
+            .optional("html_template", .template(max: 200_000), nullable: true),
         ]),
         method("invoice.send", .tenant(.clerk), mutating: true, invoiceRef + [
             .optional("to", .text(max: 254)),

@@ -34,6 +34,9 @@ public struct MethodSpec: Sendable {
     /// Every field the method accepts: its own, plus `tenant` and `idempotency_key` as
     /// `access` and `mutating` call for them (computed once, not per request).
     public let allFields: [Field]
+    /// The top-level fields holding a template (`ParamType.template`), which the server
+    /// parses before the method runs.
+    public let templateFields: [String]
 
     public init(name: String, access: Access, mutating: Bool, fields: [Field], implementation: Implementation) {
         self.name = name
@@ -44,6 +47,9 @@ public struct MethodSpec: Sendable {
         if case .tenant = access { all.insert(.required("tenant", .slug), at: 0) }
         if mutating { all.append(.optional("idempotency_key", .text(min: 1, max: 200))) }
         allFields = all
+        templateFields = all.compactMap { field in
+            if case .template = field.type { field.name } else { nil }
+        }
     }
 
     /// Validates a request's params against this method.

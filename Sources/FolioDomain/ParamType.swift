@@ -8,6 +8,9 @@ public indirect enum ParamType: Sendable {
     /// A one-line string of 1...`max` characters without control characters (document
     /// number formats, phone numbers: printed on documents, in file names and headers).
     case line(max: Int)
+    /// A Mustache template of 1...`max` characters. Beyond the shape checked here, the
+    /// server parses it with its template rules before the method runs.
+    case template(max: Int)
     /// A tenant slug: `^[a-z][a-z0-9_]{1,39}$`.
     case slug
     /// A JSON integer in `min...max`.

@@ -31,6 +31,8 @@ public enum ParamValidator {
             if count < min { throw fail(min == 1 ? "must not be empty" : "must have at least \(min) characters") }
             if count > max { throw fail("must have at most \(max) characters") }
             if s.unicodeScalars.contains(where: { $0.value == 0 }) { throw fail("must not contain NUL characters") }
+        case .template(let max):
+            try check(value, .text(max: max), path: path)
         case .line(let max):
             try check(value, .text(max: max), path: path)
             if value.stringValue!.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
@@ -80,7 +82,7 @@ public enum ParamValidator {
         switch type {
         case .integer(let min, let max): "an integer between \(min) and \(max)"
         case .choice(let options): "one of \(options.map { "\"\($0)\"" }.joined(separator: ", "))"
-        case .text, .line, .slug: "a string"
+        case .text, .line, .template, .slug: "a string"
         case .decimal: "a decimal in a string"
         case .date: "a date YYYY-MM-DD"
         case .boolean: "true or false"

@@ -62,11 +62,12 @@ final class Dispatcher: Sendable {
         guard let spec = MethodCatalog.spec(request.method) else { throw RPCError.methodNotFound(request.method) }
         try spec.validate(request.params)
         if spec.access == .admin, !caller.isAdmin { throw RPCError.forbidden }
-        if spec.name == "branding.update", let template = request.params["html_template"]?.stringValue, !template.isEmpty {
+        for field in spec.templateFields {
+            guard let template = request.params[field]?.stringValue, !template.isEmpty else { continue }
             do {
                 _ = try HTMLTemplateRules.parse(template)
             } catch {
-                throw RPCError.invalidParams(error.description, field: "html_template")
+                throw RPCError.invalidParams(error.description, field: field)
             }
         }
         return spec

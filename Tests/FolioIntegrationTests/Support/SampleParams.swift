@@ -22,6 +22,7 @@ enum SampleParams {
         switch type {
         case .text(let min, _): .string(String(repeating: "x", count: Swift.max(min, 1)))
         case .line: "x"
+        case .template: "{{number}}"
         case .slug: "sample"
         case .integer(let min, let max): JSON(Int64(Swift.min(Swift.max(min, 1), max)))
         case .decimal: "1"
