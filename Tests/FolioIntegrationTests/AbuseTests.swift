@@ -35,8 +35,8 @@ import Testing
         usleep(500_000)  // the flood is under way
         let during = try otherTenantLatencies()
         #expect(!flood.hasSent, "the flood ended before the measurement; it proves nothing")
-        // Before: 16 s in a release build. Generous, so it cannot flake on a loaded machine.
-        #expect(during.p99 < 1.0, "p99 \(during.p99) s during the flood, \(baseline.p99) s before")
+        // Before: 16 s per call in a release build.
+        #expect(during.arePrompt, "during the flood: \(during.summary); before: \(baseline.summary)")
     }
 
     @Test func abandonedFloodIsDropped() throws {
@@ -50,7 +50,7 @@ import Testing
         floods.forEach { $0.stop() }
         // Before: the 90,000 requests ran on after their clients had gone (52 s for three of 10,000 in the report).
         let after = try otherTenantLatencies()
-        #expect(after.p99 < 1.0, "p99 \(after.p99) s after three abandoned floods")
+        #expect(after.arePrompt, "after three abandoned floods: \(after.summary)")
     }
 
     @Test func neverReadingClientsKeepMemoryBounded() throws {
@@ -70,7 +70,8 @@ import Testing
         // Each answer is ~8 KB: before, 90,000 of them piled up in memory (113 -> 368 MB).
         #expect(peak - before < 64 << 20, "RSS grew from \(before >> 20) MB to \(peak >> 20) MB")
         // The server still answers others promptly.
-        #expect(try otherTenantLatencies(10).p99 < 1.0)
+        let others = try otherTenantLatencies(10)
+        #expect(others.arePrompt, "while three clients never read: \(others.summary)")
     }
 
     @Test func answersOwedBeforeAnOversizeFrameAreSent() throws {
