@@ -48,11 +48,6 @@ DECLARE
     t folio.tenants := folio.authorize(p_uid, p_slug, p_need, p_admin);
     budget bigint := (extract(epoch FROM current_setting('lock_timeout')::interval) * 1000)::bigint;
 BEGIN
-    PERFORM set_config('folio.uid', p_uid::text, true), set_config('folio.tenant', t.slug, true),
-            set_config('folio.method', p_method, true),
-            set_config('folio.tenant_plans', CASE WHEN p_tenant_plans THEN 'on' ELSE 'off' END, true),
-            set_config('search_path', quote_ident(t.schema_name) || ', folio_code', true),
-            set_config('role', t.role_name, true);
     -- The lock timeout counts from the request's arrival: what it waited in the
     -- server's queues is taken off, and lock_budget() re-applies what is left
     -- before each further lock wait (PostgreSQL's lock_timeout is per wait).
@@ -62,6 +57,13 @@ BEGIN
                 set_config('folio.lock_deadline',
                            ((extract(epoch FROM clock_timestamp()) * 1000)::bigint + budget)::text, true);
     END IF;
+    -- Last: this function's statements are all planned under the connection's
+    -- own search path, so none of them is re-planned for the next tenant.
+    PERFORM set_config('folio.uid', p_uid::text, true), set_config('folio.tenant', t.slug, true),
+            set_config('folio.method', p_method, true),
+            set_config('folio.tenant_plans', CASE WHEN p_tenant_plans THEN 'on' ELSE 'off' END, true),
+            set_config('search_path', quote_ident(t.schema_name) || ', folio_code', true),
+            set_config('role', t.role_name, true);
 END
 $$;
 

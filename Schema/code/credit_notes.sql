@@ -116,7 +116,7 @@ BEGIN
     slot := series_take('credit_note', s.credit_note_number_format, d,
                         credit_note_hash_body(d, i.id, i.number, i.customer_id, i.currency, p_reason,
                                               tot.subtotal, tot.tax_total, tot.subtotal + tot.tax_total,
-                                              hash_lines(lines, m), tot.tax_breakdown));
+                                              hash_lines(NULL::shared_plans, lines, m), tot.tax_breakdown));
     IF EXISTS (SELECT 1 FROM credit_notes WHERE number = slot.number) THEN
         PERFORM fail('FL003', format('credit note number %s is already used; change the credit note number format',
                                      slot.number), 'invoice_id');

@@ -43,8 +43,9 @@ END
 $$;
 
 -- Writes priced lines (price_lines) of invoice p_invoice_id, with the unit and
--- discount of each line taken from its result form (same order).
-CREATE OR REPLACE FUNCTION invoice_lines_insert(p_invoice_id bigint, pl priced_lines) RETURNS void
+-- discount of each line taken from its result form (same order); planned with
+-- the tenant_row's plans (see tenant_plans()).
+CREATE OR REPLACE FUNCTION invoice_lines_insert(tenant_row anyelement, p_invoice_id bigint, pl priced_lines) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO invoice_lines (invoice_id, line_no, item_id, description, qty, unit_price, tax_rate, tax_percent,

@@ -128,6 +128,24 @@ BEGIN
 END
 $$;
 
+-- When this tenant's queued mail is next due (a retry, an expired lease), as
+-- Unix seconds, or NULL: the sender comes back to the tenant then, unasked.
+CREATE OR REPLACE FUNCTION outbox_next_due() RETURNS numeric
+LANGUAGE sql STABLE AS $$
+    SELECT extract(epoch FROM min(next_attempt_at)) FROM outbox WHERE status = 'queued'
+$$;
+
+-- Trigger (per statement) on outbox: new mail is announced on channel
+-- folio_outbox with the tenant's schema, so the sender visits this tenant on its
+-- next pass instead of visiting every tenant (delivered at commit, and only then).
+CREATE OR REPLACE FUNCTION outbox_announce() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('folio_outbox', TG_TABLE_SCHEMA);
+    RETURN NULL;
+END
+$$;
+
 -- The mailer accepted outbox row `p_id`: record the attempt, mark it sent and
 -- (for an invoice) the invoice sent.
 CREATE OR REPLACE FUNCTION outbox_done(p_id bigint, p_message_id text) RETURNS jsonb

@@ -15,13 +15,10 @@ RETURN CASE
     END;
 
 -- Whether an invoice is overdue on day d: open status, balance left, due before d.
-CREATE OR REPLACE FUNCTION invoice_overdue(i record, d date) RETURNS boolean
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-BEGIN
-    RETURN i.status IN ('issued', 'sent', 'partially_paid') AND i.due_date < d
-           AND i.total - i.amount_paid - i.credited > 0;
-END
-$$;
+-- (Plain SQL: inlined into the caller's plan.)
+CREATE OR REPLACE FUNCTION invoice_overdue(status text, due_date date, balance numeric, d date) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN status IN ('issued', 'sent', 'partially_paid') AND due_date < d AND balance > 0;
 
 -- The invoice result object; `lines` NULL omits the lines (lists).
 CREATE OR REPLACE FUNCTION invoice_json_body(tenant_row anyelement, i record, customer_name text, lines jsonb, today date) RETURNS jsonb
@@ -29,7 +26,7 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE m int := currency_decimals(i.currency);
 BEGIN
     RETURN jsonb_build_object(
-        'id', i.id, 'number', i.number, 'status', i.status, 'overdue', invoice_overdue(i, today),
+        'id', i.id, 'number', i.number, 'status', i.status, 'overdue', invoice_overdue(i.status, i.due_date, i.total - i.amount_paid - i.credited, today),
         'customer_id', i.customer_id, 'customer_name', customer_name, 'currency', i.currency,
         'issue_date', date_text(i.issue_date), 'due_date', date_text(i.due_date),
         'payment_terms_days', i.payment_terms_days, 'po_number', i.po_number, 'notes', i.notes,
@@ -161,9 +158,13 @@ $$;
 -- invoice.create {customer_id, lines, currency?, notes?, payment_terms_days?,
 -- po_number?, delivery_date?, period_start?, period_end?, issue?, issue_date?}
 -- -> the draft, or with issue: true the issued invoice, made in this one
--- transaction (the draft is written, then issued by issue_draft).
-CREATE OR REPLACE FUNCTION invoice_create(p jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+-- transaction (the draft is written, then issued by issue_draft_body). The
+-- tenant_row type flows down to every body it calls (see tenant_plans()), so
+-- one warm tenant's path is planned once per connection: generic plans from the
+-- first call (its statements are key lookups and inserts, whose plans do not
+-- depend on the values), not after five custom ones.
+CREATE OR REPLACE FUNCTION invoice_create_body(tenant_row anyelement, p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     s record;
     c record;
@@ -185,14 +186,19 @@ BEGIN
     ELSIF p ? 'issue_date' THEN
         PERFORM fail('FL602', 'issue_date needs issue: true (or use invoice.issue)', 'issue_date');
     END IF;
-    c := draft_customer((p->>'customer_id')::bigint);
-    cur := check_currency(coalesce(p->>'currency', s.currency));
+    -- The customer read here (this plan is the tenant's); draft_customer names what is wrong.
+    SELECT * INTO c FROM customers WHERE id = (p->>'customer_id')::bigint;
+    IF c.id IS NULL OR c.archived THEN
+        c := draft_customer((p->>'customer_id')::bigint);
+    END IF;
+    -- (The tenant's own currency was checked when it was set.)
+    cur := CASE WHEN p->>'currency' IS NULL THEN s.currency ELSE check_currency(p->>'currency') END;
     m := currency_decimals(cur);
-    pl := price_lines(p->'lines', m);
+    pl := price_lines_body(tenant_row, p->'lines', m);
     -- (The common case, no allowances or charges, costs no extra call.)
     adj := CASE WHEN p ? 'allowances' OR p ? 'charges' THEN price_adjustments(adjustments_spec(p), pl.lines, m)
                 ELSE '[]'::jsonb END;
-    tot := doc_totals(pl.lines, m, s.tax_rounding, adj);
+    tot := doc_totals_body(tenant_row, pl.lines, m, s.tax_rounding, adj);
     IF adj <> '[]'::jsonb THEN PERFORM check_adjusted_total(tot); END IF;
     INSERT INTO invoices (customer_id, currency, payment_terms_days, po_number, notes, delivery_date,
                           period_start, period_end, tax_rounding, subtotal, tax_total, total, tax_breakdown,
@@ -204,13 +210,26 @@ BEGIN
             adj, adjustments_total(adj, 'allowance'), adjustments_total(adj, 'charge'),
             terms_text(s.payment_terms_text, coalesce((p->>'payment_terms_days')::int, c.payment_terms_days, s.payment_terms_days)))
     RETURNING * INTO i;
-    PERFORM invoice_lines_insert(i.id, pl);
+    PERFORM invoice_lines_insert(tenant_row, i.id, pl);
     IF issue THEN
-        RETURN issue_draft(i, c.name, c.payment_terms_days, s, d, today, pl.lines, pl.lines_json, tot, 'created');
+        RETURN issue_draft_body(tenant_row, i, c.name, c.payment_terms_days, s, d, today, pl.lines, pl.lines_json,
+                                tot, 'created');
     END IF;
-    PERFORM audit('invoice', i.id, jsonb_build_object('status', 'draft', 'customer_id', c.id, 'currency', cur,
-                                                      'lines', cardinality(pl.lines), 'total', money_text(i.total, m)));
-    RETURN invoice_json(i, c.name, pl.lines_json, today);
+    PERFORM audit_body(tenant_row, 'invoice', i.id,
+                       jsonb_build_object('status', 'draft', 'customer_id', c.id, 'currency', cur,
+                                          'lines', cardinality(pl.lines), 'total', money_text(i.total, m)));
+    RETURN invoice_json_body(tenant_row, i, c.name, pl.lines_json, today);
+END
+$$;
+
+-- invoice_create with this tenant's own plans or the shared ones (see tenant_plans()).
+CREATE OR REPLACE FUNCTION invoice_create(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF tenant_plans() THEN
+        RETURN invoice_create_body(NULL::settings, p);
+    END IF;
+    RETURN invoice_create_body(NULL::shared_plans, p);
 END
 $$;
 
@@ -262,7 +281,7 @@ BEGIN
         pl := price_lines(p->'lines', m);
         lines := pl.lines;
         DELETE FROM invoice_lines WHERE invoice_id = i.id;
-        PERFORM invoice_lines_insert(i.id, pl);
+        PERFORM invoice_lines_insert(NULL::shared_plans, i.id, pl);
     ELSE
         SELECT array_agg(ROW(x.line_no, x.item_id, x.description, x.qty, x.unit_price, x.tax_rate, x.tax_percent,
                              a.amt, line_tax(a.amt, x.tax_percent, m))::doc_line ORDER BY x.line_no)
@@ -326,9 +345,10 @@ $$;
 
 -- invoice.issue {id, issue_date?}: drafts only (FL003). Re-prices the lines with
 -- the tax percents valid now and the tenant's current tax_rounding, then issues
--- the draft (issue_draft).
-CREATE OR REPLACE FUNCTION invoice_issue(p jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+-- the draft (issue_draft_body), all with the tenant_row's plans (generic from the
+-- first call, as invoice_create_body's).
+CREATE OR REPLACE FUNCTION invoice_issue_body(tenant_row anyelement, p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     s record;
     i record;
@@ -391,9 +411,20 @@ BEGIN
             RETURNING * INTO i;
         END IF;
     END IF;
-    tot := doc_totals(lines, m, s.tax_rounding, i.adjustments);
+    tot := doc_totals_body(tenant_row, lines, m, s.tax_rounding, i.adjustments);
     IF i.adjustments <> '[]'::jsonb THEN PERFORM check_adjusted_total(tot); END IF;
-    RETURN issue_draft(i, r.customer_name, r.customer_terms, s, d, today, lines, lj, tot, 'issued');
+    RETURN issue_draft_body(tenant_row, i, r.customer_name, r.customer_terms, s, d, today, lines, lj, tot, 'issued');
+END
+$$;
+
+-- invoice_issue with this tenant's own plans or the shared ones (see tenant_plans()).
+CREATE OR REPLACE FUNCTION invoice_issue(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF tenant_plans() THEN
+        RETURN invoice_issue_body(NULL::settings, p);
+    END IF;
+    RETURN invoice_issue_body(NULL::shared_plans, p);
 END
 $$;
 
@@ -446,13 +477,14 @@ BEGIN
     inv.total := tot.subtotal + tot.tax_total; inv.tax_breakdown := tot.tax_breakdown;
     inv.issued_at := now(); inv.updated_at := now();
     inv.payment_terms_text := terms_text(s.payment_terms_text, terms);
-    res := invoice_json(inv, customer_name, lj, today);
+    res := invoice_json_body(tenant_row, inv, customer_name, lj, today);
 
     -- Number and hash link, under the series row lock (held until commit): from
     -- here on only the invoice row and its audit entry are written.
-    slot := series_take('invoice', s.invoice_number_format, d,
-                        invoice_hash_body(d, due, inv.customer_id, inv.currency, tot.subtotal, tot.tax_total,
-                                          tot.subtotal + tot.tax_total, hash_lines(lines, m), tot.tax_breakdown));
+    slot := series_take_body(tenant_row, 'invoice', s.invoice_number_format, d,
+                             invoice_hash_body(d, due, inv.customer_id, inv.currency, tot.subtotal, tot.tax_total,
+                                               tot.subtotal + tot.tax_total, hash_lines(tenant_row, lines, m),
+                                               tot.tax_breakdown));
     IF EXISTS (SELECT 1 FROM invoices WHERE number = slot.number) THEN
         PERFORM fail('FL003', format('invoice number %s is already used; change the invoice number format', slot.number),
                      'id');
@@ -464,23 +496,12 @@ BEGIN
         tax_breakdown = tot.tax_breakdown, hash = slot.hash, issued_at = inv.issued_at, updated_at = inv.updated_at,
         payment_terms_text = inv.payment_terms_text
     WHERE id = inv.id;
-    PERFORM audit('invoice', inv.id, jsonb_build_object('status', 'issued', 'how', how, 'number', slot.number,
-                                                        'customer_id', inv.customer_id, 'lines', cardinality(lines),
-                                                        'issue_date', date_text(d), 'due_date', date_text(due),
-                                                        'total', money_text(inv.total, m), 'hash', slot.hash));
+    PERFORM audit_body(tenant_row, 'invoice', inv.id,
+                       jsonb_build_object('status', 'issued', 'how', how, 'number', slot.number,
+                                          'customer_id', inv.customer_id, 'lines', cardinality(lines),
+                                          'issue_date', date_text(d), 'due_date', date_text(due),
+                                          'total', money_text(inv.total, m), 'hash', slot.hash));
     RETURN res || jsonb_build_object('number', slot.number);
-END
-$$;
-
--- issue_draft with this tenant's own plans or the shared ones (see tenant_plans()).
-CREATE OR REPLACE FUNCTION issue_draft(i record, customer_name text, customer_terms int, s record, d date, today date,
-                                       lines doc_line[], lj jsonb, tot doc_totals_t, how text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF tenant_plans() THEN
-        RETURN issue_draft_body(NULL::settings, i, customer_name, customer_terms, s, d, today, lines, lj, tot, how);
-    END IF;
-    RETURN issue_draft_body(NULL::shared_plans, i, customer_name, customer_terms, s, d, today, lines, lj, tot, how);
 END
 $$;
 

@@ -57,8 +57,10 @@ RETURN '[' || json_str(l.description) || ',"' || dec_text(l.qty) || '","' || dec
            || money_text(l.tax, m) || '"]';
 
 -- Canonical form of a document's lines: hash_line in line_no order, as a JSON
--- array (invoice_issue and audit_verify build the same aggregate inline).
-CREATE OR REPLACE FUNCTION hash_lines(lines doc_line[], m int) RETURNS text
+-- array (audit_verify builds the same aggregate inline). tenant_row: whose plans
+-- (see tenant_plans()); its statement reads no table but is re-planned under
+-- every other search path.
+CREATE OR REPLACE FUNCTION hash_lines(tenant_row anyelement, lines doc_line[], m int) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 BEGIN
     RETURN (SELECT '[' || coalesce(string_agg(hash_line(l, m), ',' ORDER BY l.line_no), '') || ']'

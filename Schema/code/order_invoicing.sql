@@ -6,7 +6,7 @@
 -- to the order line it bills in order_invoice_lines, and order_lines.invoiced_qty
 -- is the sum of those links not released. Drafts count, so two drafts can never
 -- bill the same goods. The goods of a linked line left the stock when they were
--- delivered, so issuing the invoice does not move stock again (issue_draft skips
+-- delivered, so issuing the invoice does not move stock again (issue_draft_body skips
 -- linked lines).
 
 -- invoice.create_from_order {order_id, issue?, issue_date?} -> a draft (or, with

@@ -1,6 +1,6 @@
 -- Stock of tracked items (contract v1.1): movements of deliveries and manual
 -- adjustments, the tenant's negative_stock rule, item.adjust_stock and
--- report.stock. Issuing an invoice moves stock in issue_draft (invoices.sql) for
+-- report.stock. Issuing an invoice moves stock in issue_draft_body (invoices.sql) for
 -- lines that no delivery moved already; voiding reverses that (credit_notes.sql).
 -- An item's stock_qty always equals the sum of its stock_movements since its
 -- latest 'initial' one (audit_stock checks it).

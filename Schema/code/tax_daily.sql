@@ -2,9 +2,14 @@
 
 -- Adds one document's tax breakdown to tax_daily on its day (documents counts
 -- breakdown entries: one per document and group), summing into existing rows. Rows are taken in key order so that
--- concurrent writers cannot deadlock.
-CREATE OR REPLACE FUNCTION tax_daily_add(doc_kind text, on_day date, cur text, breakdown jsonb) RETURNS void
-LANGUAGE sql AS $$
+-- concurrent writers cannot deadlock. tenant_row is the trigger's NEW row, only
+-- for its type: PL/pgSQL compiles a polymorphic function per argument type, so
+-- each tenant's table gets its own warm plan (a shared one would be re-planned
+-- whenever the connection last served another tenant).
+CREATE OR REPLACE FUNCTION tax_daily_add(tenant_row anyelement, doc_kind text, on_day date, cur text, breakdown jsonb)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO tax_daily AS t (day, kind, currency, code, percent, taxable, tax, documents)
     SELECT on_day, doc_kind, cur, e.code, e.percent, sum(e.taxable), sum(e.tax), count(*)
       FROM jsonb_to_recordset(breakdown) AS e(code text, percent numeric, taxable numeric, tax numeric)
@@ -12,14 +17,15 @@ LANGUAGE sql AS $$
      ORDER BY e.code, e.percent
     ON CONFLICT (day, kind, currency, code, percent)
     DO UPDATE SET taxable = t.taxable + excluded.taxable, tax = t.tax + excluded.tax,
-                  documents = t.documents + excluded.documents
+                  documents = t.documents + excluded.documents;
+END
 $$;
 
 -- Trigger: an invoice just issued adds its tax breakdown on its issue date.
 CREATE OR REPLACE FUNCTION tax_daily_from_invoice() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM tax_daily_add('invoice', NEW.issue_date, NEW.currency, NEW.tax_breakdown);
+    PERFORM tax_daily_add(NEW, 'invoice', NEW.issue_date, NEW.currency, NEW.tax_breakdown);
     RETURN NULL;
 END
 $$;
@@ -28,7 +34,7 @@ $$;
 CREATE OR REPLACE FUNCTION tax_daily_from_credit_note() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM tax_daily_add('credit_note', NEW.issue_date, NEW.currency, NEW.tax_breakdown);
+    PERFORM tax_daily_add(NEW, 'credit_note', NEW.issue_date, NEW.currency, NEW.tax_breakdown);
     RETURN NULL;
 END
 $$;

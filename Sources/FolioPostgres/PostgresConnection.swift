@@ -55,6 +55,20 @@ public final class PostgresConnection: @unchecked Sendable {
     /// this connection took it (so a deadline can count the wait).
     public internal(set) var queuedNanoseconds: UInt64 = 0
 
+    /// The notifications (NOTIFY) that reached this connection since the last call, oldest
+    /// first, without waiting: reads what the socket already holds. A connection that
+    /// LISTENs polls this; throws once the connection is lost.
+    public func notifications() throws(PostgresError) -> [PostgresNotification] {
+        guard PQconsumeInput(handle) == 1 else { throw PostgresError.connection(handle, "connection lost") }
+        var received: [PostgresNotification] = []
+        while let notice = PQnotifies(handle) {
+            received.append(PostgresNotification(channel: String(cString: notice.pointee.relname),
+                                                 payload: String(cString: notice.pointee.extra)))
+            PQfreemem(notice)
+        }
+        return received
+    }
+
     /// Runs SQL text through the simple query protocol: one or more statements without
     /// parameters, such as a migration file or `BEGIN`. Returns the last statement's rows.
     @discardableResult

@@ -80,6 +80,7 @@ public final class FolioServer: Service {
         SpareSchemaKeeper(pool: pool, migrator: migrator, target: configuration.spareTenants, logger: logger)
             .schedule(on: group.any(), every: .seconds(1))
         OutboxSender(pool: pool, logger: logger, mailer: Mailer(command: configuration.sendmailCommand),
+                     watch: OutboxWatch(conninfo: configuration.database, sweepEvery: configuration.dispatchSweepPasses),
                      defaultFrom: configuration.mailFrom, backoffBase: configuration.dispatchBackoffBase)
             .schedule(on: group.any(), every: configuration.dispatchInterval)
         if configuration.schedulerInterval > .zero {

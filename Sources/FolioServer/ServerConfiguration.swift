@@ -42,6 +42,8 @@ public struct ServerConfiguration: Sendable {
     public var mailFrom = "folio@folio.local"
     /// How often the outbox sender looks for due e-mail.
     public var dispatchInterval = TimeAmount.seconds(5)
+    /// Every this many passes the outbox sender visits every tenant (see `OutboxWatch`).
+    public var dispatchSweepPasses = 60
     /// First retry delay after a failed delivery (doubles per attempt, at most 6 hours).
     public var dispatchBackoffBase = TimeAmount.minutes(1)
     /// Local time of day ("HH:MM", tenant's time zone) after which the daily collections

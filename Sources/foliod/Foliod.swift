@@ -107,6 +107,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Milliseconds between passes of the e-mail outbox sender.")
     var dispatchIntervalMs: Int64 = 5000
 
+    @Option(help: "Every this many passes the outbox sender visits every tenant; in between only the tenants whose outbox announced new mail or has a retry due.")
+    var dispatchSweepPasses: Int = 60
+
     @Option(help: "Milliseconds before the first retry of a failed e-mail (doubles per attempt, at most 6 hours).")
     var dispatchBackoffMs: Int64 = 60000
 
@@ -124,6 +127,7 @@ struct Serve: AsyncParsableCommand {
         guard warmTenants >= 0 else { throw ValidationError("--warm-tenants must not be negative") }
         guard maxFrameBytes >= 64 else { throw ValidationError("--max-frame-bytes must be at least 64") }
         guard dispatchIntervalMs >= 10 else { throw ValidationError("--dispatch-interval-ms must be at least 10") }
+        guard dispatchSweepPasses >= 1 else { throw ValidationError("--dispatch-sweep-passes must be at least 1") }
         guard Self.isTimeOfDay(schedulerTime) else { throw ValidationError("--scheduler-time must be HH:MM, e.g. 06:00") }
         guard schedulerIntervalMs == 0 || schedulerIntervalMs >= 10 else {
             throw ValidationError("--scheduler-interval-ms must be 0 (off) or at least 10")
@@ -154,6 +158,7 @@ struct Serve: AsyncParsableCommand {
         configuration.sendmailCommand = sendmail
         configuration.mailFrom = mailFrom
         configuration.dispatchInterval = .milliseconds(dispatchIntervalMs)
+        configuration.dispatchSweepPasses = dispatchSweepPasses
         configuration.dispatchBackoffBase = .milliseconds(dispatchBackoffMs)
         configuration.schedulerTime = schedulerTime
         configuration.schedulerInterval = .milliseconds(schedulerIntervalMs)

@@ -179,6 +179,47 @@ import Testing
         #expect(sentList.compactMap { $0["number"]?.stringValue }.sorted() == [number, secondNumber].sorted())
     }
 
+    /// The sender visits the tenants whose outbox announced mail (NOTIFY from the outbox's
+    /// trigger) or holds a retry that is due, not every tenant on every pass. Sweeps are
+    /// turned off here (only the first pass, before these tenants exist, visits everyone):
+    /// mail still goes out at once, a failed attempt is still retried when due, and idle
+    /// tenants are never visited.
+    @Test func senderVisitsOnlyTenantsWithMail() throws {
+        let msmtp = "/usr/bin/msmtp"
+        try #require(FileManager.default.isExecutableFile(atPath: msmtp), "msmtp is not installed (apt-get install -y msmtp)")
+        let smtp = try SMTPSink()
+        let config = try msmtpConfig(port: smtp.port)
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database, arguments: [
+            "--sendmail", "\(msmtp) -C \(config) -t -i", "--dispatch-interval-ms", "100",
+            "--dispatch-sweep-passes", "1000000", "--dispatch-backoff-ms", "300",
+        ])
+        defer { server.stop() }
+        _ = try server.connect().call("system.ping")
+        usleep(300_000)  // the first pass (the only sweep) is over
+        let idle = try (0..<5).map { _ in try server.makeTenant("idle") }
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("busy"))
+        let customer = try inv.call("customer.create", ["name": "Buyer", "email": "ap@buyer.test"]).id
+
+        let first = try inv.issue(try inv.draft(customer: customer, [("Work", "1", "10.00", nil)]).id)
+        _ = try inv.call("invoice.send", ["id": JSON(first.id)])
+        try #require(smtp.waitForMessages(1, timeout: 10).count == 1, "the announced mail did not go out:\n\(server.log())")
+
+        // Delivery fails: the retry is due 0.3 s later and goes out without any new announcement.
+        smtp.stop()
+        let second = try inv.issue(try inv.draft(customer: customer, [("More work", "1", "10.00", nil)]).id)
+        _ = try inv.call("invoice.send", ["id": JSON(second.id)])
+        #expect(try eventually { (try outboxEntry(inv, invoice: second.id)?["attempts"]?.int64Value ?? 0) >= 1 })
+        try smtp.start()
+        try #require(smtp.waitForMessages(2, timeout: 20).count == 2, "the retry did not go out:\n\(server.log())")
+
+        let visits = server.log().components(separatedBy: "\n").filter { $0.contains("outbox: visiting tenant") }
+        #expect(visits.contains { $0.contains("tenant=\(inv.tenant)") }, "\(visits.count) visits")
+        for tenant in idle {
+            #expect(!visits.contains { $0.contains("tenant=\(tenant)") }, "idle tenant \(tenant) was visited")
+        }
+    }
+
     @Test func sendNeedsAnIssuedInvoiceAndARecipient() throws {
         let server = ServerProcess.shared
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("mailv"))

@@ -103,6 +103,6 @@ import Testing
         #expect(draftDate.status != 0)
         #expect(draftDate.stderr.contains("--date needs --issue"))
         let tenants = try cli.run(["--json", "tenant", "list", "--limit", "2"])
-        #expect(try JSONParser.parse(tenants.stdout)["items"]?.arrayValue?.count == 2)
+        #expect(try JSONParser.parse(tenants.stdout)["items"]?.arrayValue?.count == 2, "\(tenants.stdout) \(tenants.stderr)")
     }
 }

@@ -3,11 +3,12 @@ import FolioMail
 import FolioPostgres
 import FolioRender
 import FolioWire
+import Foundation
 import Logging
 import NIOCore
 
-/// Delivers the e-mail outbox: every `interval`, for each tenant (under the tenant's role,
-/// like a request) it claims the due queued rows (`outbox_claim`, FOR UPDATE SKIP LOCKED
+/// Delivers the e-mail outbox: every `interval`, for each tenant with mail to send
+/// (`OutboxWatch`; under the tenant's role, like a request) it claims the due queued rows (`outbox_claim`, FOR UPDATE SKIP LOCKED
 /// and a lease, so concurrent senders never take the same row), renders each invoice as
 /// PDF, builds the MIME message and hands it to the mailer; then records the attempt:
 /// `outbox_done` (the invoice becomes sent) or `outbox_failed` (retried with exponential
@@ -16,6 +17,8 @@ struct OutboxSender: Sendable {
     let pool: PostgresPool
     let logger: Logger
     let mailer: Mailer
+    /// Which tenants a pass visits.
+    let watch: OutboxWatch
     /// From address when the tenant has no e-mail of its own.
     var defaultFrom: String = "folio@folio.local"
     /// First retry delay; doubles per failed attempt (capped at 6 hours by the SQL).
@@ -34,14 +37,16 @@ struct OutboxSender: Sendable {
         }
     }
 
-    /// One pass over every tenant, one tenant after the other, each on its home pooled
-    /// connection (like a request, so the pool's per-connection tenant bounds hold);
-    /// returns how many messages the mailer accepted.
+    /// One pass over the tenants `watch` names, one tenant after the other, each on its
+    /// home pooled connection (like a request, so the pool's per-connection tenant bounds
+    /// hold); returns how many messages the mailer accepted.
     @discardableResult
     func runOnce(on eventLoop: EventLoop) -> EventLoopFuture<Int> {
-        pool.run(on: eventLoop) { db in
-            try db.query(PostgresStatement("SELECT slug FROM folio.tenants ORDER BY id")).rows.compactMap { $0[0] }
-        }.flatMap { tenants in
+        pool.run(on: eventLoop) { db -> [String] in
+            let (tenants, sweep) = try watch.tenantsToVisit(db)
+            if sweep { logger.debug("outbox: visiting every tenant", metadata: ["tenants": "\(tenants.count)"]) }
+            return tenants
+        }.flatMap { (tenants: [String]) -> EventLoopFuture<Int> in
             tenants.reduce(eventLoop.makeSucceededFuture(0)) { sentSoFar, tenant in
                 sentSoFar.flatMap { sent in
                     pool.run(on: eventLoop, tenant: tenant) { db in
@@ -62,6 +67,7 @@ struct OutboxSender: Sendable {
     }
 
     private func deliver(_ db: PostgresConnection, tenant: String) throws -> Int {
+        logger.debug("outbox: visiting tenant", metadata: ["tenant": "\(tenant)"])
         let enter = TenantEntry.job("dispatch.sender", tenant: tenant).statement(on: db)
         let claimed = try db.pipeline([
             enter,
@@ -72,8 +78,20 @@ struct OutboxSender: Sendable {
             PostgresStatement("SELECT branding_for_render()::text", prepareAs: "folio_branding_for_render"),
         ])
         let rows = try JSONParser.parse(claimed[2].scalar ?? "[]").arrayValue ?? []
-        let branding = Branding(json: try JSONParser.parse(claimed[3].scalar ?? "null"))
         var sent = 0
+        defer {
+            // When to come back unasked: the earliest retry or lease left after this visit
+            // (the next pass, if that cannot be read).
+            do {
+                let next = try db.pipeline([enter, PostgresStatement("SELECT outbox_next_due()::text",
+                                                                     prepareAs: "folio_outbox_next_due")])[1].scalar
+                watch.visited(tenant, nextDue: next.flatMap(Double.init).map(Date.init(timeIntervalSince1970:)))
+            } catch {
+                watch.visited(tenant, nextDue: Date())
+            }
+        }
+        if rows.isEmpty { return 0 }
+        let branding = Branding(json: try JSONParser.parse(claimed[3].scalar ?? "null"))
         for row in rows {
             guard let id = row["id"]?.int64Value else { continue }
             let outcome: Result<String, Error>

@@ -1,0 +1,10 @@
+/// A notification (`NOTIFY channel, 'payload'`) received by a connection that LISTENs.
+public struct PostgresNotification: Sendable, Equatable {
+    public let channel: String
+    public let payload: String
+
+    public init(channel: String, payload: String) {
+        self.channel = channel
+        self.payload = payload
+    }
+}
