@@ -190,6 +190,10 @@ DECLARE
     m int;
     start_day date;
     interest numeric;
+    balance_days numeric;
+    n_balances bigint;
+    balances_text text;
+    first_balance numeric;
     fee_id bigint;
     interest_id bigint;
 BEGIN
@@ -259,7 +263,7 @@ BEGIN
                                      OR EXISTS (SELECT 1 FROM jsonb_array_elements(s.reminder_levels) l
                                                  WHERE (l->>'fee')::numeric > 0)) THEN
         d := greatest(run_day, (SELECT max(i.issue_date) FROM invoices i WHERE i.issue_date IS NOT NULL));
-        FOR r IN SELECT rm.*, i.number, i.currency, i.due_date, c.archived
+        FOR r IN SELECT rm.*, i.number, i.currency, i.due_date, i.total AS invoice_total, c.archived
                    FROM reminders rm JOIN invoices i ON i.id = rm.invoice_id JOIN customers c ON c.id = rm.customer_id
                   WHERE rm.id BETWEEN first_id AND last_id AND (rm.fee > 0 OR s.late_interest_percent > 0)
                   ORDER BY rm.id LOOP
@@ -274,12 +278,48 @@ BEGIN
             IF s.late_interest_percent > 0 THEN
                 start_day := coalesce((SELECT max(x.interest_to) FROM reminders x WHERE x.invoice_id = r.invoice_id),
                                       r.due_date) + 1;
-                interest := round(r.balance_due * s.late_interest_percent / 100 * (run_day - start_day + 1) / 365, m);
-                IF run_day >= start_day AND interest > 0 THEN
-                    interest_id := (reminder_charge_invoice(r, r.number, r.currency, d,
-                        format('Late interest %s%% p.a. on %s %s of invoice %s, %s to %s (%s days)',
-                               dec_text(s.late_interest_percent), money_text(r.balance_due, m), r.currency, r.number,
-                               date_text(start_day), date_text(run_day), run_day - start_day + 1), interest)->>'id')::bigint;
+                IF run_day >= start_day THEN
+                    -- Each day's own balance: the total less the allocations dated on or
+                    -- before it (and not reversed by then) and the credit notes dated on
+                    -- or before it; in segments from each date it changed.
+                    WITH ev AS (
+                        SELECT a.allocated_on AS on_date, a.amount FROM payment_allocations a WHERE a.invoice_id = r.invoice_id
+                        UNION ALL
+                        SELECT a.reversed_on, -a.amount FROM payment_allocations a
+                         WHERE a.invoice_id = r.invoice_id AND a.reversed_on IS NOT NULL
+                        UNION ALL
+                        SELECT n.issue_date, n.total FROM credit_notes n WHERE n.invoice_id = r.invoice_id
+                    ), cut AS (
+                        SELECT start_day AS f
+                        UNION
+                        SELECT ev.on_date FROM ev WHERE ev.on_date > start_day AND ev.on_date <= run_day
+                    ), seg AS (
+                        SELECT cut.f, coalesce(lead(cut.f) OVER (ORDER BY cut.f), run_day + 1) - cut.f AS n_days,
+                               greatest(r.invoice_total - coalesce((SELECT sum(ev.amount) FROM ev WHERE ev.on_date <= cut.f), 0),
+                                        0) AS bal
+                          FROM cut
+                    ), chg AS (
+                        SELECT seg.*, seg.bal IS DISTINCT FROM lag(seg.bal) OVER (ORDER BY seg.f) AS changed FROM seg
+                    )
+                    SELECT sum(chg.bal * chg.n_days), count(*) FILTER (WHERE chg.changed),
+                           string_agg(format('%s %s from %s', money_text(chg.bal, m), r.currency, date_text(chg.f)), ', '
+                                      ORDER BY chg.f) FILTER (WHERE chg.changed),
+                           (array_agg(chg.bal ORDER BY chg.f))[1]
+                      INTO balance_days, n_balances, balances_text, first_balance
+                      FROM chg;
+                    interest := round(balance_days * s.late_interest_percent / 100 / 365, m);
+                    IF interest > 0 THEN
+                        interest_id := (reminder_charge_invoice(r, r.number, r.currency, d,
+                            CASE WHEN n_balances = 1
+                                 THEN format('Late interest %s%% p.a. on %s %s of invoice %s, %s to %s (%s days)',
+                                             dec_text(s.late_interest_percent), money_text(first_balance, m), r.currency,
+                                             r.number, date_text(start_day), date_text(run_day), run_day - start_day + 1)
+                                 ELSE format('Late interest %s%% p.a. on the balance of invoice %s, %s to %s (%s days)%s',
+                                             dec_text(s.late_interest_percent), r.number, date_text(start_day),
+                                             date_text(run_day), run_day - start_day + 1,
+                                             CASE WHEN n_balances <= 20 THEN ': ' || balances_text ELSE '' END) END,
+                            interest)->>'id')::bigint;
+                    END IF;
                 END IF;
             END IF;
             IF fee_id IS NOT NULL OR interest_id IS NOT NULL THEN

@@ -210,6 +210,69 @@ import Testing
         }
     }
 
+    /// The first month is the next one when the anchor day falls before the start date; an
+    /// item line without unit_price takes the item's price when each invoice is made; a
+    /// schedule whose invoice cannot be made (archived customer, as_of before the series'
+    /// latest issue date) is listed in `failed` and left unchanged while the others go on;
+    /// raising `count` makes a completed schedule active again; a cancelled one never changes.
+    @Test func failedSchedulesItemPricesAndRaisedLimits() throws {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("recmore"))
+        let customer = try inv.customer("Staying")
+        let leaving = try inv.customer("Leaving")
+        let item = try inv.call("item.create", ["sku": "HOST-1", "name": "Hosting plan", "unit_price": "20.00"])
+        let priced = try inv.call("recurring.create", [
+            "customer_id": JSON(customer), "interval": "monthly", "start_date": "2026-01-20", "day_of_month": 5, "count": 2,
+            "lines": [["item_id": item["id"]!, "qty": "1"]]])
+        #expect(priced["next_date"] == "2026-02-05")   // the 5th is before the 20th: February first
+        let other = try schedule(inv, customer: leaving, ["interval": "monthly", "start_date": "2026-01-01"])
+        let first = try run(inv, "2026-02-05")
+        #expect(periods(first.filter { $0["schedule_id"] == priced["id"] }) == ["2026-02-05..2026-03-04"])
+        #expect(periods(first.filter { $0["schedule_id"] == other["id"] }) == ["2026-01-01..2026-01-31", "2026-02-01..2026-02-28"])
+        let firstPriced = try #require(first.first { $0["schedule_id"] == priced["id"] })
+        #expect(try inv.call("invoice.get", ["id": firstPriced["invoice_id"]!])["total"] == "20.00")
+
+        _ = try inv.call("item.update", ["id": item["id"]!, "unit_price": "25.00"])
+        _ = try inv.call("customer.archive", ["id": JSON(leaving)])
+        let second = try inv.call("recurring.run", ["as_of": "2026-03-05"])
+        let made = second["generated"]?.arrayValue ?? []
+        #expect(periods(made) == ["2026-03-05..2026-04-04"])
+        #expect(made.allSatisfy { $0["schedule_id"] == priced["id"] })
+        #expect(try inv.call("invoice.get", ["id": made[0]["invoice_id"]!])["total"] == "25.00")
+        let failed = second["failed"]?.arrayValue ?? []
+        #expect(failed.map { $0["schedule_id"] } == [other["id"]!])
+        #expect(failed.first?["message"]?.stringValue?.contains("archived") == true, "\(failed)")
+        let unchanged = try inv.call("recurring.get", ["id": other["id"]!])
+        #expect(unchanged["status"] == "active")
+        #expect(unchanged["next_date"] == "2026-03-01")
+        #expect(unchanged["periods_generated"] == 2)
+        #expect(unchanged["invoices"]?.arrayValue?.count == 2)
+
+        // count 2 reached: completed; raising it makes the schedule active again.
+        let completed = try inv.call("recurring.get", ["id": priced["id"]!])
+        #expect(completed["status"] == "completed")
+        #expect(completed["next_date"] == .null)
+        let raised = try inv.call("recurring.update", ["id": priced["id"]!, "count": 3])
+        #expect(raised["status"] == "active")
+        #expect(raised["next_date"] == "2026-04-05")
+        // An invoice dated 04-10 exists: a run as of 04-05 cannot date an invoice before it.
+        _ = try inv.draft(customer: customer, [("One-off", "1", "5.00", nil)], extra: ["issue": true, "issue_date": "2026-04-10"])
+        let early = try inv.call("recurring.run", ["as_of": "2026-04-05"])
+        #expect(early["generated"] == .array([]))
+        #expect(early["failed"]?.arrayValue?.map { $0["schedule_id"] }.contains(priced["id"]!) == true)
+        #expect(try inv.call("recurring.get", ["id": priced["id"]!])["periods_generated"] == 2)
+        let third = try inv.call("recurring.run", ["as_of": "2026-04-10"])
+        let madeThird = (third["generated"]?.arrayValue ?? []).filter { $0["schedule_id"] == priced["id"] }
+        #expect(periods(madeThird) == ["2026-04-05..2026-05-04"])
+        #expect(try inv.call("invoice.get", ["id": madeThird[0]["invoice_id"]!])["issue_date"] == "2026-04-10")
+        #expect(try inv.call("recurring.get", ["id": priced["id"]!])["status"] == "completed")
+
+        // A cancelled schedule changes no more.
+        #expect(try inv.call("recurring.cancel", ["id": other["id"]!])["status"] == "cancelled")
+        expectError(-32003, "id") { try inv.call("recurring.update", ["id": other["id"]!, "count": 10]) }
+        expectError(-32003, "id") { try inv.call("recurring.pause", ["id": other["id"]!]) }
+        #expect(try inv.call("audit.verify", ["full": true])["ok"] == .bool(true))
+    }
+
     @Test func badSchedulesAreRefusedAndTodayIsTheTenants() throws {
         // UTC+14: the tenant's today is often a day ahead of UTC's.
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("rectz", settings: ["timezone": "Pacific/Kiritimati"]))

@@ -62,6 +62,159 @@ import Testing
         return String(format: "%d.%02d", result / 100, result % 100)
     }
 
+    /// Σ balance × days × rate / 100 / 365 over segments of constant balance, to the cent,
+    /// half away from zero, in integers: the documented formula with each day's own balance.
+    private static func dailyInterest(_ segments: [(cents: Int, days: Int)], ratePercentHundredths: Int) -> String {
+        let balanceDays = segments.reduce(0) { $0 + $1.cents * $1.days }
+        return interest(cents: balanceDays, ratePercentHundredths: ratePercentHundredths, days: 1)
+    }
+
+    /// Interest runs on the balance actually outstanding each day: a partial payment (or a
+    /// refund, or a credit note) changes it from its own date on, also when it is dated
+    /// after the run's as_of (then it does not count yet); a payment dated within days
+    /// already charged changes nothing charged; no day is charged twice.
+    @Test func interestFollowsTheDailyBalanceAfterPartialPayments() throws {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("remday"))
+        _ = try inv.call("tenant.update", [
+            "reminder_grace_days": 0, "late_interest_percent": "7.5",
+            "reminder_levels": [["level": 1, "days_past_due": 0, "message": "One"],
+                                ["level": 2, "days_past_due": 14, "message": "Two"],
+                                ["level": 3, "days_past_due": 30, "message": "Three"]],
+        ])
+        let customer = try inv.customer("Part Payer", terms: 30)
+        let a = try issued(inv, customer: customer, amount: "1000.00", on: "2026-01-01")   // due 01-31
+        let b = try issued(inv, customer: customer, amount: "800.00", on: "2026-01-01")    // due 01-31
+        #expect(a["due_date"] == "2026-01-31")
+        func pay(_ invoice: JSON, _ amount: String, on date: String) throws -> JSON {
+            try inv.call("payment.record", ["customer_id": JSON(customer), "amount": .string(amount), "received_on": .string(date),
+                                            "method": "bank_transfer",
+                                            "allocations": [["invoice_id": JSON(invoice.id), "amount": .string(amount)]]])
+        }
+        func created(_ result: JSON, _ invoice: JSON) throws -> JSON {
+            try #require(result["created"]?.arrayValue?.first { $0["invoice_id"] == JSON(invoice.id) })
+        }
+        func interestInvoice(_ c: JSON) throws -> JSON {
+            try inv.call("invoice.get", ["number": try #require(c["interest_invoice_number"])])
+        }
+
+        // Level 1 on 02-05: 02-01..02-05 on the full balances.
+        let first = try run(inv, "2026-02-05")
+        #expect(try interestInvoice(try created(first, a))["total"] == "1.03")     // 1000 × 5 days
+        #expect(try interestInvoice(try created(first, b))["total"] == .string(Self.dailyInterest([(80_000, 5)], ratePercentHundredths: 750)))
+
+        // A pays 400 on 02-10; B pays 300 dated 02-25, recorded before the run for 02-20.
+        let p1 = try pay(a, "400.00", on: "2026-02-10")
+        _ = try pay(b, "300.00", on: "2026-02-25")
+        let second = try run(inv, "2026-02-20")
+        // A: 02-06..02-09 on 1000, 02-10..02-20 on 600 (not 15 days on 600 = 1.85).
+        let a2 = try interestInvoice(try created(second, a))
+        #expect(a2["total"] == .string(Self.dailyInterest([(100_000, 4), (60_000, 11)], ratePercentHundredths: 750)))
+        #expect(a2["total"] == "2.18")
+        let a2Line = a2["lines"]?.arrayValue?.first?["description"]?.stringValue ?? ""
+        #expect(a2Line.contains("1000.00 EUR from 2026-02-06, 600.00 EUR from 2026-02-10"), "\(a2Line)")
+        #expect(a2Line.contains("2026-02-06 to 2026-02-20 (15 days)"), "\(a2Line)")
+        // B: every day up to 02-20 still owed 800 (its payment is dated later): 2.47, not 15 days on 500.
+        let b2 = try interestInvoice(try created(second, b))
+        #expect(b2["total"] == .string(Self.dailyInterest([(80_000, 15)], ratePercentHundredths: 750)))
+        #expect(b2["total"] == "2.47")
+        #expect(b2["lines"]?.arrayValue?.first?["description"]?.stringValue?.contains("on 800.00 EUR of invoice") == true)
+
+        // After that run: A gets 50 dated 02-18 (days already charged), 100 of its 400
+        // refunded on 02-23, and a credit note of 150 dated 02-26.
+        _ = try pay(a, "50.00", on: "2026-02-18")
+        _ = try inv.call("payment.refund", ["payment_id": p1["id"]!, "amount": "100.00", "reason": "partly returned",
+                                            "refunded_on": "2026-02-23"])
+        _ = try inv.call("credit_note.create", ["invoice_id": JSON(a.id), "amount": "150.00", "reason": "discount granted",
+                                                "issue_date": "2026-02-26"])
+        #expect(try inv.call("invoice.get", ["id": JSON(a.id)])["balance_due"] == "500.00")
+        let third = try run(inv, "2026-03-05")
+        // A: 02-21..02-22 on 550, 02-23..02-25 on 650, 02-26..03-05 on 500 (not 13 days on 500 = 1.34).
+        let a3 = try interestInvoice(try created(third, a))
+        #expect(a3["total"] == .string(Self.dailyInterest([(55_000, 2), (65_000, 3), (50_000, 8)], ratePercentHundredths: 750)))
+        #expect(a3["total"] == "1.45")
+        // B: 02-21..02-24 on 800, 02-25..03-05 on 500.
+        let b3 = try interestInvoice(try created(third, b))
+        #expect(b3["total"] == .string(Self.dailyInterest([(80_000, 4), (50_000, 9)], ratePercentHundredths: 750)))
+        #expect(b3["total"] == "1.58")
+
+        // The charged days join without gap or overlap, from the day after the due date.
+        for (invoice, balances) in [(a, ["1000.00", "600.00", "500.00"]), (b, ["800.00", "500.00", "500.00"])] {
+            let reminders = try inv.call("reminder.list", ["invoice_id": JSON(invoice.id)])["items"]?.arrayValue ?? []
+            #expect(reminders.map { $0["level"] } == [1, 2, 3])
+            #expect(reminders.map { $0["interest_from"] } == ["2026-02-01", "2026-02-06", "2026-02-21"])
+            #expect(reminders.map { $0["interest_to"] } == ["2026-02-05", "2026-02-20", "2026-03-05"])
+            #expect(reminders.map { $0["balance_due"] } == balances.map { JSON.string($0) })   // the balance at each run
+        }
+        // Later runs charge no day again: no new level, no new invoice.
+        let count = try inv.call("invoice.list", ["limit": 500])["items"]?.arrayValue?.count
+        #expect(count == 2 + 6)
+        for asOf in ["2026-03-05", "2026-03-20", "2026-06-30"] {
+            #expect(try run(inv, asOf)["created"] == .array([]))
+        }
+        #expect(try inv.call("invoice.list", ["limit": 500])["items"]?.arrayValue?.count == count)
+        #expect(try inv.call("audit.verify", ["full": true])["ok"] == .bool(true))
+    }
+
+    /// When charge invoices are made: a fee of 0 and an interest that rounds to 0 make none
+    /// (and those days stay uncharged, so the next level charges them); an archived
+    /// customer gets the reminder but no charges; charges are dated the series' latest
+    /// issue date when that is after as_of; charge invoices are never reminded themselves.
+    @Test func chargeInvoicesAreMadeOnlyWhenDue() throws {
+        let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("remchg"))
+        _ = try inv.call("tenant.update", [
+            "reminder_grace_days": 0, "late_interest_percent": "0.01",
+            "reminder_levels": [["level": 1, "days_past_due": 0, "fee": "0.00", "message": "One"],
+                                ["level": 2, "days_past_due": 10, "fee": "2.00", "message": "Two"]],
+        ])
+        let customer = try inv.customer("Staying", terms: 0)
+        let leaving = try inv.customer("Leaving", terms: 0)
+        let big = try issued(inv, customer: customer, amount: "5000.00", on: "2026-01-01")    // due 01-01
+        let gone = try issued(inv, customer: leaving, amount: "5000.00", on: "2026-01-01")
+        // Level 1 on 01-03: fee 0.00, interest 5000 × 0.01 % × 2 / 365 = 0.0027 -> 0.00: no charge invoice.
+        let first = try run(inv, "2026-01-03")
+        #expect(first["created"]?.arrayValue?.count == 2)
+        #expect(first["created"]?.arrayValue?.allSatisfy {
+            $0["level"] == 1 && $0["fee_invoice_number"] == nil && $0["interest_invoice_number"] == nil } == true, "\(first)")
+        #expect(try inv.call("reminder.list", ["invoice_id": JSON(big.id)])["items"]?.arrayValue?.first?["interest_to"] == .null)
+        #expect(try inv.call("invoice.list")["items"]?.arrayValue?.count == 2)
+
+        _ = try inv.call("customer.archive", ["id": JSON(leaving)])
+        let later = try issued(inv, customer: customer, amount: "1.00", on: "2026-01-15")
+        // Level 2 as of 01-11, run after an invoice dated 01-15 was issued.
+        let second = try run(inv, "2026-01-11")
+        let forBig = try #require(second["created"]?.arrayValue?.first { $0["invoice_id"] == JSON(big.id) })
+        let fee = try inv.call("invoice.get", ["number": try #require(forBig["fee_invoice_number"])])
+        let interest = try inv.call("invoice.get", ["number": try #require(forBig["interest_invoice_number"])])
+        #expect(fee["total"] == "2.00")
+        // 01-02..01-11: the level-1 days that were not charged, too: 5000 × 0.01 % × 10 / 365 = 0.0137.
+        #expect(interest["total"] == .string(Self.interest(cents: 500_000, ratePercentHundredths: 1, days: 10)))
+        #expect(interest["total"] == "0.01")
+        for charge in [fee, interest] {
+            #expect(charge["issue_date"] == "2026-01-15")
+            #expect(charge["customer_id"] == JSON(customer))
+            #expect(charge["tax_total"] == "0.00")
+        }
+        let reminder = try #require(try inv.call("reminder.list", ["invoice_id": JSON(big.id)])["items"]?.arrayValue?.last)
+        #expect(reminder["interest_from"] == "2026-01-02")
+        #expect(reminder["interest_to"] == "2026-01-11")
+        // The archived customer's invoice: the reminder, no charges.
+        let forGone = try #require(second["created"]?.arrayValue?.first { $0["invoice_id"] == JSON(gone.id) })
+        #expect(forGone["level"] == 2)
+        #expect(forGone["fee_invoice_number"] == nil && forGone["interest_invoice_number"] == nil)
+        #expect(try inv.call("invoice.list", ["customer_id": JSON(leaving)])["items"]?.arrayValue?.count == 1)
+
+        // Months later the fee and interest invoices are long overdue, but only the ordinary
+        // invoice is reminded (no fees on fees), and they are not counted as not due either.
+        let third = try run(inv, "2026-06-01")
+        #expect(third["created"]?.arrayValue?.map { $0["invoice_id"] } == [JSON(later.id)])
+        #expect(third["skipped"]?["not_due"] == 0)
+        for charge in [fee, interest] {
+            #expect(try inv.call("invoice.get", ["id": charge["id"]!])["reminder_level"] == 0)
+            #expect(try inv.call("reminder.list", ["invoice_id": charge["id"]!])["items"] == .array([]))
+        }
+        #expect(try inv.call("audit.verify", ["full": true])["ok"] == .bool(true))
+    }
+
     @Test func timelineOf150DaysCrossesEachLevelOnce() throws {
         let inv = try collectionsTenant("remtl")
         let mailed = try inv.call("customer.create", ["name": "Mailed Ltd", "email": "ap@mailed.test", "payment_terms_days": 30]).id

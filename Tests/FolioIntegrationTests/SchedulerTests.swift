@@ -103,4 +103,143 @@ import Testing
         #expect(try inv.call("scheduler.list")["items"]?.arrayValue?.count == 2)
         #expect(try inv.call("reminder.list")["items"]?.arrayValue?.count == 1)
     }
+
+    private static let iso: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")!
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter
+    }()
+
+    /// A date in a time zone, `days` days on (these zones have no daylight saving time).
+    private static func localDate(_ date: Date, _ zone: String, plus days: Int = 0) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.calendar = Calendar(identifier: .gregorian)
+        formatter.timeZone = TimeZone(identifier: zone)!
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: date.addingTimeInterval(Double(days) * 86_400))
+    }
+
+    /// Far from UTC: Pacific/Kiritimati (UTC+14) and Pacific/Honolulu (UTC-10) show the
+    /// same time of day a date apart, Pacific/Pago_Pago (UTC-11) an hour earlier. With the
+    /// scheduler time between the two clocks (chosen from the real clock), exactly the
+    /// tenants whose local time is past it run, for their own local date, and what the runs
+    /// make (recurring invoice, reminder, fee invoice) carries that date.
+    @Test func eachTenantRunsAtItsLocalTimeForItsLocalDate() throws {
+        let kiritimati = "Pacific/Kiritimati", honolulu = "Pacific/Honolulu", pagoPago = "Pacific/Pago_Pago"
+        let utc: Calendar = {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            return calendar
+        }()
+        func pagoPagoMinutes(_ date: Date) -> Int {
+            let c = utc.dateComponents([.hour, .minute], from: date)
+            return ((c.hour! * 60 + c.minute!) - 11 * 60 + 24 * 60) % (24 * 60)
+        }
+        // The tenants that run must not reach their local midnight before they run: not in
+        // the three minutes before 10:00 UTC (midnight in Kiritimati and Honolulu) or 11:00
+        // UTC (in Pago Pago); wait until it has passed.
+        var now = Date()
+        let minutes = pagoPagoMinutes(now)
+        if minutes % 60 >= 57 && minutes / 60 >= 22 {
+            let seconds = (60 - minutes % 60) * 60 - utc.component(.second, from: now) + 5
+            Thread.sleep(forTimeInterval: TimeInterval(seconds))
+            now = Date()
+        }
+        let pago = pagoPagoMinutes(now)
+        let time: Int
+        let runners: [String]
+        if pago < 23 * 60 {
+            // Kiritimati and Honolulu at pago + 1 h, past the time; Pago Pago half an hour before it.
+            time = pago + 30
+            runners = [kiritimati, honolulu]
+        } else {
+            // Pago Pago at 23:xx, past the time; the others just after midnight, half an hour before it.
+            time = pago + 60 - 24 * 60 + 30
+            runners = [pagoPago]
+        }
+        let schedulerTime = String(format: "%02d:%02d", time / 60, time % 60)
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database, arguments: [
+            "--scheduler-time", schedulerTime, "--scheduler-interval-ms", "100"])
+        defer { server.stop() }
+
+        var tenants: [String: String] = [:]
+        var today: [String: String] = [:]
+        for zone in [kiritimati, honolulu, pagoPago] {
+            let local = Self.localDate(now, zone)
+            today[zone] = local
+            let tenant = try server.makeTenant("schedtz", settings: [
+                "timezone": .string(zone), "reminder_grace_days": 0,
+                "reminder_levels": [["level": 1, "days_past_due": 0, "fee": "1.00", "message": "Please pay."]],
+            ])
+            let inv = Invoicing(client: try server.connect(), tenant: tenant)
+            // The server's "today" for the tenant is the local date too.
+            #expect(try inv.call("reminder.run")["as_of"] == .string(local), "\(zone)")
+            let customer = try inv.customer("Far away", terms: 0)
+            _ = try inv.draft(customer: customer, [("Old work", "1", "100.00", nil)],
+                              extra: ["issue": true, "issue_date": .string(Self.localDate(now, zone, plus: -10))])
+            // Due on the local date exactly: made only when the run's as_of is that date (or later).
+            _ = try inv.call("recurring.create", ["customer_id": JSON(customer), "interval": "weekly", "start_date": .string(local),
+                                                  "payment_terms_days": 14,   // not reminded in the same run
+                                                  "lines": [["description": "Retainer", "qty": "1", "unit_price": "10.00"]]])
+            tenants[zone] = tenant
+        }
+        let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
+        try db.execute("UPDATE folio.tenants SET created_at = now() - interval '2 days' WHERE slug LIKE 'schedtz\\_%'")
+
+        for zone in runners {
+            let inv = Invoicing(client: try server.connect(), tenant: tenants[zone]!)
+            let done = try eventually(60) {
+                let runs = try inv.call("scheduler.list")["items"]?.arrayValue ?? []
+                return runs.count == 2 && runs.allSatisfy { $0["finished_at"]?.stringValue != nil }
+            }
+            try #require(done, "\(zone) did not run at \(schedulerTime); log:\n\(server.log())")
+        }
+        usleep(1_500_000)   // many more passes
+        let utcToday = Self.localDate(now, "UTC")
+        var runDays: [String: String] = [:]
+        for zone in [kiritimati, honolulu, pagoPago] {
+            let inv = Invoicing(client: try server.connect(), tenant: tenants[zone]!)
+            let local = today[zone]!
+            let runs = try inv.call("scheduler.list")["items"]?.arrayValue ?? []
+            let schedule = try #require(try inv.call("recurring.list")["items"]?.arrayValue?.first)
+            let reminders = try inv.call("reminder.list")["items"]?.arrayValue ?? []
+            guard runners.contains(zone) else {
+                // Its local time is before the scheduler time: nothing ran, nothing was made.
+                #expect(runs.isEmpty, "\(zone) ran before its local \(schedulerTime): \(runs)")
+                #expect(reminders.isEmpty)
+                #expect(schedule["periods_generated"] == 0)
+                continue
+            }
+            #expect(runs.map { $0["job"] } == ["recurring.run", "reminder.run"], "\(zone)")
+            #expect(runs.allSatisfy { $0["day"] == .string(local) && $0["error"] == .null && $0["attempts"] == 1 },
+                    "\(zone): runs for \(runs.map { $0["day"] ?? .null }), local date \(local), UTC \(utcToday)")
+            runDays[zone] = runs.first?["day"]?.stringValue
+            #expect(runs.first?["counts"]?["generated"] == 1, "\(zone)")
+            #expect(runs.last?["counts"]?["created"] == 1, "\(zone)")
+            // The recurring invoice: the period starting on the local date, issued on it.
+            let made = try inv.call("recurring.get", ["id": schedule["id"]!])["invoices"]?.arrayValue ?? []
+            #expect(made.map { $0["period_start"] } == [.string(local)], "\(zone)")
+            if let id = made.first?["invoice_id"] {
+                #expect(try inv.call("invoice.get", ["id": id])["issue_date"] == .string(local), "\(zone)")
+            }
+            // The reminder: as of the local date, 10 days overdue, its fee invoice dated that day.
+            #expect(reminders.count == 1)
+            #expect(reminders.first?["as_of"] == .string(local), "\(zone)")
+            #expect(reminders.first?["days_overdue"] == 10, "\(zone)")
+            let fee = try #require(reminders.first?["fee_invoice_number"]?.stringValue)
+            #expect(try inv.call("invoice.get", ["number": .string(fee)])["issue_date"] == .string(local), "\(zone)")
+            #expect(try inv.call("audit.verify")["ok"] == .bool(true))
+        }
+        // Local, not UTC's, dates: Kiritimati's and Honolulu's runs (at the same moment) are a
+        // day apart, and at least one run is for a date other than UTC's.
+        if runners.count == 2 {
+            let dayAfterHonolulus = Self.localDate(try #require(Self.iso.date(from: runDays[honolulu] ?? "")), "UTC", plus: 1)
+            #expect(runDays[kiritimati] == dayAfterHonolulus, "\(runDays)")
+        }
+        #expect(runDays.values.contains { $0 != utcToday }, "runs for \(runDays), UTC date \(utcToday)")
+    }
 }
