@@ -286,6 +286,103 @@ import Testing
         expectConflict("tenant.tax_id") { try render(inv, "invoice.render", reverse["number"]!.stringValue!, "cii") }
     }
 
+    /// The README's other refusals, each in both syntaxes: country codes of the buyer,
+    /// the deliver-to address and the seller; a seller VAT id without a country prefix;
+    /// an intra-community supply without the buyer's VAT id or a delivery date / period;
+    /// category O mixed with others or without the seller's registration id; a credit
+    /// note of a buyer without a country. Each is checked against the document that
+    /// passes once the field is fixed.
+    @Test func everyRefusalTheREADMEListsNamesItsField() throws {
+        let inv = try seller("einvref")
+        let good = try buyer(inv)
+        func number(_ customer: Int64, _ lines: [JSON], _ extra: JSONObject = [:]) throws -> String {
+            var params = extra
+            params["customer_id"] = JSON(customer)
+            params["issue"] = true
+            params["lines"] = .array(lines)
+            return try inv.call("invoice.create", params)["number"]!.stringValue!
+        }
+        func refused(_ field: String, _ number: String, method: String = "invoice.render") {
+            for format in ["ubl", "cii"] {
+                expectConflict(field) { try render(inv, method, number, format) }
+            }
+        }
+        var valid: [(name: String, xml: [UInt8])] = []
+        func renders(_ label: String, _ number: String, method: String = "invoice.render") throws {
+            for format in ["ubl", "cii"] {
+                valid.append((inv.tenant + "-" + label + "." + format, try render(inv, method, number, format)))
+            }
+        }
+        let standard = [line("Item", "1", "10.00", "S19")]
+
+        // The buyer's country: not two letters.
+        let spelledOut = try buyer(inv, country: "France")
+        let spelledOutInvoice = try number(spelledOut, standard)
+        refused("billing_address.country", spelledOutInvoice)
+        _ = try inv.call("customer.update", ["id": JSON(spelledOut), "billing_address": [
+            "line1": "1 rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"]])
+        try renders("billing-fixed", spelledOutInvoice)
+
+        // The deliver-to country: missing, then not two letters.
+        let shipsNowhere = try buyer(inv)
+        _ = try inv.call("customer.update", ["id": JSON(shipsNowhere), "shipping_address": ["line1": "Dock 3", "city": "Lyon"]])
+        let shipsNowhereInvoice = try number(shipsNowhere, standard)
+        refused("shipping_address.country", shipsNowhereInvoice)
+        _ = try inv.call("customer.update", ["id": JSON(shipsNowhere), "shipping_address": [
+            "line1": "Dock 3", "city": "Lyon", "country": "Frankreich"]])
+        refused("shipping_address.country", shipsNowhereInvoice)
+        _ = try inv.call("customer.update", ["id": JSON(shipsNowhere), "shipping_address": [
+            "line1": "Dock 3", "city": "Lyon", "country": "FR"]])
+        try renders("shipping-fixed", shipsNowhereInvoice)
+
+        // The seller's country and VAT id.
+        let standardInvoice = try number(good, standard)
+        _ = try inv.call("tenant.update", ["address": ["line1": "Hauptstraße 1", "city": "Berlin"]])
+        refused("tenant.address.country", standardInvoice)
+        _ = try inv.call("tenant.update", ["address": ["line1": "Hauptstraße 1", "city": "Berlin", "country": "Deutschland"]])
+        refused("tenant.address.country", standardInvoice)
+        _ = try inv.call("tenant.update", ["address": ["line1": "Hauptstraße 1", "city": "Berlin", "country": "DE"]])
+        _ = try inv.call("tenant.update", ["tax_id": "123456789"])
+        refused("tenant.tax_id", standardInvoice)
+        _ = try inv.call("tenant.update", ["tax_id": "DE123456789"])
+        try renders("seller-fixed", standardInvoice)
+
+        // Intra-community supply (K): the buyer's VAT id, and a delivery date or a period.
+        let noVAT = try buyer(inv, vat: nil)
+        refused("tax_id", try number(noVAT, [line("Parts", "4", "19.95", "IC")], ["delivery_date": "2026-03-03"]))
+        let undated = try number(good, [line("Parts", "4", "19.95", "IC")])
+        refused("delivery_date", undated)
+        try renders("ic-delivered", try number(good, [line("Parts", "4", "19.95", "IC")], ["delivery_date": "2026-03-03"]))
+        try renders("ic-period", try number(good, [line("Parts", "4", "19.95", "IC")],
+                                            ["period_start": "2026-02-01", "period_end": "2026-02-28"]))
+
+        // Outside the scope of VAT (O): alone, and identified by the registration id.
+        refused("lines", try number(good, [line("Donation", "1", "250.00", "OUT"), line("Item", "1", "10.00", "S19")]))
+        refused("lines", try number(good, [line("Donation", "1", "250.00", "OUT"), line("Untaxed", "1", "1.00", nil)]))
+        let donation = try number(good, [line("Donation", "1", "250.00", "OUT")])
+        _ = try inv.call("tenant.update", ["registration_id": .null])
+        refused("tenant.registration_id", donation)
+        // It needs no seller VAT id, the only category that does not.
+        _ = try inv.call("tenant.update", ["registration_id": "HRB 12345 B", "tax_id": .null])
+        try renders("o-without-vat-id", donation)
+        refused("tenant.tax_id", standardInvoice)
+        _ = try inv.call("tenant.update", ["tax_id": "DE123456789"])
+
+        // A credit note is refused like its invoice when its buyer has no country.
+        let noCountry = try buyer(inv, country: nil)
+        let invoice = try inv.call("invoice.create", ["customer_id": JSON(noCountry), "issue": true, "lines": .array(standard)])
+        let note = try inv.call("credit_note.create", ["invoice_id": JSON(invoice.id), "reason": "Goodwill", "amount": "1.19"])
+        refused("billing_address.country", note["number"]!.stringValue!, method: "credit_note.render")
+        _ = try inv.call("customer.update", ["id": JSON(noCountry), "billing_address": [
+            "line1": "1 rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"]])
+        try renders("credit-note-fixed", note["number"]!.stringValue!, method: "credit_note.render")
+
+        let reports = try EN16931Validator.validate(valid)
+        for (name, report) in reports {
+            #expect(report.fatal.isEmpty && report.xsdErrors.isEmpty, "\(name): \(report.fatal) \(report.xsdErrors)")
+        }
+    }
+
     @Test func inputRulesNameTheField() throws {
         let inv = try seller("einvin")
         let customer = try buyer(inv)
