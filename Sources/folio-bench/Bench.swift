@@ -20,8 +20,11 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Concurrent connections, one thread each.")
     var connections: Int = 8
 
-    @Option(help: "Seconds to run (after one second of warm-up).")
+    @Option(help: "Seconds to measure, after the warm-up.")
     var seconds: Double = 10
+
+    @Option(help: "Seconds of load before the measured window (plans made, caches filled).")
+    var warmup: Double = 1
 
     @Option(help: "Requests in flight per connection (pipelining depth).")
     var pipeline: Int = 1

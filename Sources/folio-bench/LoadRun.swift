@@ -3,7 +3,7 @@ import Foundation
 import NIOConcurrencyHelpers
 
 /// Drives `connections` threads, each repeating one operation, and reports the rate
-/// and latency percentiles over the measured window (the first second is warm-up).
+/// and latency percentiles over the measured window (after `load.warmup` seconds).
 ///
 /// An error the server answers with (`RPCError`) is counted and the worker carries on,
 /// so a method the server does not support shows up as errors in the report instead of
@@ -38,9 +38,8 @@ struct LoadRun {
 
     /// Runs the load and returns the raw outcome (latencies sorted).
     func measure(_ makeWorker: @escaping @Sendable (Int) throws -> () throws -> Int) -> Outcome {
-        let warmUp = 1.0
         let start = Date()
-        let measureFrom = start.addingTimeInterval(warmUp)
+        let measureFrom = start.addingTimeInterval(load.warmup)
         let end = measureFrom.addingTimeInterval(load.seconds)
         let results = NIOLockedValueBox(Outcome(seconds: load.seconds))
         let group = DispatchGroup()
