@@ -65,13 +65,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Distinct tenants a database connection serves before it is replaced (bounds PostgreSQL's memory).")
     var tenantsPerConnection: Int = 120
 
-    @Option(help: "Tenants per database connection that get their own plans of the hottest functions (about 1 MB each).")
-    var warmTenants: Int = 16
+    @Option(help: "Tenants per database connection that get their own plans of the hottest functions (about 1 MB each; default: 16, at most --tenants-per-connection).")
+    var warmTenants: Int?
 
     @Option(help: "Spare tenant schemas kept ready, so tenant.create only renames one (0: none).")
     var spareTenants: Int = 4
 
-    @Option(help: "Largest request frame in bytes.")
+    @Option(help: "Largest request frame in bytes (64 to 4294967295).")
     var maxFrameBytes: Int = 1 << 20
 
     @Option(help: "Seconds a connection may sit idle before it is closed.")
@@ -86,16 +86,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests of one connection in flight (read, not yet answered); past it the connection is not read.")
     var maxInFlight: Int = 64
 
-    @Option(help: "Unsent response bytes of one connection past which it is not read until half of them are taken.")
+    @Option(help: "Unsent response bytes of one connection past which it is not read until half of them are taken (at least 4096).")
     var maxUnsentBytes: Int = 256 * 1024
 
-    @Option(help: "Requests of one uid for one tenant in the database workers' queues at once (default: pool size - 1).")
+    @Option(help: "Requests of one uid for one tenant in the database workers' queues at once (1 to pool size; default: pool size - 1).")
     var poolShare: Int?
 
-    @Option(help: "Longest statement, e.g. 15s.")
+    @Option(help: "Longest statement, a PostgreSQL duration such as 15s, 500ms or 2min.")
     var statementTimeout: String = "15s"
 
-    @Option(help: "Longest wait for a lock, e.g. 5s.")
+    @Option(help: "Longest wait for a lock, a PostgreSQL duration such as 5s or 800ms.")
     var lockTimeout: String = "5s"
 
     @Option(help: "Mailer command (sendmail interface; gets each message on stdin).")
@@ -124,8 +124,36 @@ struct Serve: AsyncParsableCommand {
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
         guard tenantsPerConnection >= 1 else { throw ValidationError("--tenants-per-connection must be at least 1") }
         guard spareTenants >= 0 else { throw ValidationError("--spare-tenants must not be negative") }
-        guard warmTenants >= 0 else { throw ValidationError("--warm-tenants must not be negative") }
+        if let warmTenants {
+            guard warmTenants >= 0 else { throw ValidationError("--warm-tenants must not be negative") }
+            guard warmTenants <= tenantsPerConnection else {
+                throw ValidationError("--warm-tenants (\(warmTenants)) must not exceed --tenants-per-connection (\(tenantsPerConnection)): "
+                                      + "a connection serves no more tenants than that")
+            }
+        }
         guard maxFrameBytes >= 64 else { throw ValidationError("--max-frame-bytes must be at least 64") }
+        guard maxFrameBytes <= Int(UInt32.max) else {
+            throw ValidationError("--max-frame-bytes must be at most \(UInt32.max) (a frame's length has 32 bits)")
+        }
+        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 (seconds)") }
+        guard frameDeadline >= 1 else { throw ValidationError("--frame-deadline must be at least 1 (seconds)") }
+        guard maxConnectionsPerUid >= 1 else { throw ValidationError("--max-connections-per-uid must be at least 1") }
+        guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
+        guard maxUnsentBytes >= Self.minimumUnsentBytes else {
+            throw ValidationError("--max-unsent-bytes must be at least \(Self.minimumUnsentBytes)")
+        }
+        if let poolShare {
+            guard poolShare >= 1 else { throw ValidationError("--pool-share must be at least 1") }
+            guard poolShare <= poolSize else {
+                throw ValidationError("--pool-share (\(poolShare)) must not exceed --pool-size (\(poolSize))")
+            }
+        }
+        for (option, value) in [("--statement-timeout", statementTimeout), ("--lock-timeout", lockTimeout)] {
+            guard let ms = Self.milliseconds(ofDuration: value), ms >= 1, ms <= Double(Int32.max) else {
+                throw ValidationError("\(option) must be a duration from 1ms to \(Int32.max)ms such as 15s, 500ms or 2min "
+                                      + "(units us, ms, s, min, h, d; none: ms), not \"\(value)\"")
+            }
+        }
         guard dispatchIntervalMs >= 10 else { throw ValidationError("--dispatch-interval-ms must be at least 10") }
         guard dispatchSweepPasses >= 1 else { throw ValidationError("--dispatch-sweep-passes must be at least 1") }
         guard Self.isTimeOfDay(schedulerTime) else { throw ValidationError("--scheduler-time must be HH:MM, e.g. 06:00") }
@@ -145,13 +173,13 @@ struct Serve: AsyncParsableCommand {
         configuration.poolSize = poolSize
         configuration.tenantsPerConnection = tenantsPerConnection
         configuration.spareTenants = spareTenants
-        configuration.warmTenants = warmTenants
+        configuration.warmTenants = warmTenants ?? min(16, tenantsPerConnection)
         configuration.maximumFrameBytes = maxFrameBytes
         configuration.idleTimeout = .seconds(idleTimeout)
         configuration.frameDeadline = .seconds(frameDeadline)
         configuration.maximumConnectionsPerUID = maxConnectionsPerUid
-        configuration.maximumInFlightPerConnection = max(1, maxInFlight)
-        configuration.maximumUnsentBytes = max(4096, maxUnsentBytes)
+        configuration.maximumInFlightPerConnection = maxInFlight
+        configuration.maximumUnsentBytes = maxUnsentBytes
         configuration.poolShare = poolShare
         configuration.statementTimeout = statementTimeout
         configuration.lockTimeout = lockTimeout
@@ -170,6 +198,24 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// The smallest --max-unsent-bytes: with less, a connection would stop being read behind
+    /// one or two ordinary answers.
+    static let minimumUnsentBytes = 4096
+
+    /// The milliseconds of a PostgreSQL duration setting (`15s`, `500ms`, `1.5min`, `1500`:
+    /// a number, then optionally one of PostgreSQL's time units; none means milliseconds),
+    /// or nil when `s` is not one. The server puts the text into `SET statement_timeout`
+    /// and `SET lock_timeout` on every pooled connection.
+    static func milliseconds(ofDuration s: String) -> Double? {
+        let units: [String: Double] = ["us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000]
+        let number = s.prefix { ("0"..."9").contains($0) || $0 == "." }
+        let unit = s.dropFirst(number.count).drop { $0 == " " }
+        guard let first = number.first, first != ".", number.filter({ $0 == "." }).count <= 1, number.last != ".",
+              let value = Double(number), let factor = unit.isEmpty ? 1 : units[String(unit)]
+        else { return nil }
+        return value * factor
+    }
+
     /// Whether `s` is a time of day `HH:MM` (00:00 to 23:59).
     static func isTimeOfDay(_ s: String) -> Bool {
         let parts = s.split(separator: ":", omittingEmptySubsequences: false)
