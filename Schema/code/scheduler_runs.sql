@@ -1,5 +1,5 @@
--- The daily scheduler (contract v1.1 "Collections"): foliod visits every tenant
--- and, once a day after --scheduler-time in the tenant's time zone, runs
+-- The daily scheduler (contract v1.1 "Collections"): foliod visits each tenant
+-- when its next check is due and, once a day after --scheduler-time in the tenant's time zone, runs
 -- recurring.run then reminder.run for that local day. A run is guarded twice:
 -- a transaction-level advisory lock per (tenant, job) taken with try (a second
 -- server skips instead of waiting) and the unique row (day, job) in
@@ -9,22 +9,29 @@
 -- reminder.run), for the tenant's local day, when its local time is at or past
 -- p_time (HH:MM) and the tenant existed at that moment (a tenant created later
 -- in the day is first visited the next day); jobs of that day already finished
--- without error are left out.
+-- without error are left out. Returns {jobs, next_check}: next_check (Unix
+-- seconds) is when to look again if nothing is due, the tenant's next scheduler
+-- time but at most an hour away (so a changed time zone is seen within the hour).
 CREATE OR REPLACE FUNCTION scheduler_due(p_time text, p_created timestamptz) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     tz text := (SELECT s.timezone FROM settings s);
     local_ts timestamp := now() AT TIME ZONE tz;
     run_day date := local_ts::date;
+    next_run timestamptz := ((run_day + CASE WHEN local_ts::time < p_time::time THEN 0 ELSE 1 END) + p_time::time)
+                            AT TIME ZONE tz;
+    next_check numeric := extract(epoch FROM least(next_run, now() + interval '1 hour'));
 BEGIN
     IF local_ts::time < p_time::time OR p_created > ((run_day + p_time::time) AT TIME ZONE tz) THEN
-        RETURN '[]';
+        RETURN jsonb_build_object('jobs', '[]'::jsonb, 'next_check', next_check);
     END IF;
-    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('job', j.job, 'day', date_text(run_day)) ORDER BY j.ord), '[]')
-              FROM (VALUES (1, 'recurring.run'), (2, 'reminder.run')) j(ord, job)
-             WHERE NOT EXISTS (SELECT 1 FROM scheduler_runs r
-                                WHERE r.day = run_day AND r.job = j.job
-                                  AND r.finished_at IS NOT NULL AND r.error IS NULL));
+    RETURN jsonb_build_object(
+        'jobs', (SELECT coalesce(jsonb_agg(jsonb_build_object('job', j.job, 'day', date_text(run_day)) ORDER BY j.ord), '[]')
+                   FROM (VALUES (1, 'recurring.run'), (2, 'reminder.run')) j(ord, job)
+                  WHERE NOT EXISTS (SELECT 1 FROM scheduler_runs r
+                                     WHERE r.day = run_day AND r.job = j.job
+                                       AND r.finished_at IS NOT NULL AND r.error IS NULL)),
+        'next_check', next_check);
 END
 $$;
 

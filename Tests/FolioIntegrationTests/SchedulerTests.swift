@@ -7,30 +7,37 @@ import Testing
 /// The daily scheduler in foliod: two servers on one database, both checking every
 /// 100 ms, run each tenant's day (recurring.run then reminder.run) exactly once.
 @Suite(.timeLimit(.minutes(5))) struct SchedulerTests {
+    /// A server that makes the tenants of a test (the scheduler off), so they can be
+    /// backdated before a scheduling server first looks at them.
+    static let schedulerOff = ["--scheduler-interval-ms", "0"]
+
     @Test func twoServersRunEachTenantsDayOnce() throws {
         let cluster = try PrivateCluster()
-        let arguments = ["--scheduler-time", "00:00", "--scheduler-interval-ms", "100", "--pool-size", "3"]
-        let first = try ServerProcess(database: cluster.database, arguments: arguments)
-        defer { first.stop() }
-        let second = try ServerProcess(database: cluster.database, arguments: arguments)
-        defer { second.stop() }
-
-        // Tenants made today are first visited tomorrow; these are backdated below.
+        // Tenants made today are first visited tomorrow; these are backdated below, before
+        // the scheduling servers start (a server remembers when to look at a tenant next).
+        let setup = try ServerProcess(database: cluster.database, arguments: Self.schedulerOff)
+        defer { setup.stop() }
         var tenants: [String] = []
         for _ in 0..<3 {
-            let tenant = try first.makeTenant("sched", settings: [
+            let tenant = try setup.makeTenant("sched", settings: [
                 "reminder_levels": [["level": 1, "days_past_due": 0, "fee": "2.00", "message": "Please pay."]],
             ])
-            let inv = Invoicing(client: try first.connect(), tenant: tenant)
+            let inv = Invoicing(client: try setup.connect(), tenant: tenant)
             let customer = try inv.customer("Scheduled", terms: 0)
             _ = try inv.draft(customer: customer, [("Old work", "1", "100.00", nil)], extra: ["issue": true, "issue_date": "2026-01-02"])
             _ = try inv.call("recurring.create", ["customer_id": JSON(customer), "interval": "monthly", "start_date": "2026-01-05",
                                                   "count": 2, "lines": [["description": "Retainer", "qty": "1", "unit_price": "10.00"]]])
             tenants.append(tenant)
         }
-        let fresh = try first.makeTenant("schedfresh")
+        let fresh = try setup.makeTenant("schedfresh")
         let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
         try db.execute("UPDATE folio.tenants SET created_at = now() - interval '2 days' WHERE slug LIKE 'sched\\_%' AND slug <> '\(fresh)'")
+        setup.stop()
+        let arguments = ["--scheduler-time", "00:00", "--scheduler-interval-ms", "100", "--pool-size", "3"]
+        let first = try ServerProcess(database: cluster.database, arguments: arguments)
+        defer { first.stop() }
+        let second = try ServerProcess(database: cluster.database, arguments: arguments)
+        defer { second.stop() }
 
         for tenant in tenants {
             let client = Invoicing(client: try second.connect(), tenant: tenant)
@@ -65,15 +72,14 @@ import Testing
     }
     @Test func aFailingJobIsRecordedAndRetriedOnTheNextPass() throws {
         let cluster = try PrivateCluster()
-        let server = try ServerProcess(database: cluster.database, arguments: [
-            "--scheduler-time", "00:00", "--scheduler-interval-ms", "100"])
-        defer { server.stop() }
-        let tenant = try server.makeTenant("schedfail", settings: [
+        let setup = try ServerProcess(database: cluster.database, arguments: Self.schedulerOff)
+        defer { setup.stop() }
+        let tenant = try setup.makeTenant("schedfail", settings: [
             "reminder_levels": [["level": 1, "days_past_due": 0, "message": "Please pay."]],
         ])
-        let inv = Invoicing(client: try server.connect(), tenant: tenant)
-        let customer = try inv.customer("Failing", terms: 0)
-        _ = try inv.draft(customer: customer, [("Work", "1", "10.00", nil)], extra: ["issue": true, "issue_date": "2026-02-02"])
+        let customer = try Invoicing(client: try setup.connect(), tenant: tenant).customer("Failing", terms: 0)
+        _ = try Invoicing(client: try setup.connect(), tenant: tenant)
+            .draft(customer: customer, [("Work", "1", "10.00", nil)], extra: ["issue": true, "issue_date": "2026-02-02"])
         // Reminders cannot be written until the trigger is dropped: reminder.run fails.
         let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
         try db.execute("""
@@ -82,6 +88,11 @@ import Testing
             """)
         try db.execute("CREATE TRIGGER refuse BEFORE INSERT ON t_\(tenant).reminders FOR EACH ROW EXECUTE FUNCTION public.refuse_reminders()")
         try db.execute("UPDATE folio.tenants SET created_at = now() - interval '2 days' WHERE slug = '\(tenant)'")
+        setup.stop()
+        let server = try ServerProcess(database: cluster.database, arguments: [
+            "--scheduler-time", "00:00", "--scheduler-interval-ms", "100"])
+        defer { server.stop() }
+        let inv = Invoicing(client: try server.connect(), tenant: tenant)
 
         func run(_ job: String) throws -> JSON? {
             try inv.call("scheduler.list", ["job": .string(job)])["items"]?.arrayValue?.first
@@ -162,20 +173,19 @@ import Testing
         }
         let schedulerTime = String(format: "%02d:%02d", time / 60, time % 60)
         let cluster = try PrivateCluster()
-        let server = try ServerProcess(database: cluster.database, arguments: [
-            "--scheduler-time", schedulerTime, "--scheduler-interval-ms", "100"])
-        defer { server.stop() }
+        let setup = try ServerProcess(database: cluster.database, arguments: Self.schedulerOff)
+        defer { setup.stop() }
 
         var tenants: [String: String] = [:]
         var today: [String: String] = [:]
         for zone in [kiritimati, honolulu, pagoPago] {
             let local = Self.localDate(now, zone)
             today[zone] = local
-            let tenant = try server.makeTenant("schedtz", settings: [
+            let tenant = try setup.makeTenant("schedtz", settings: [
                 "timezone": .string(zone), "reminder_grace_days": 0,
                 "reminder_levels": [["level": 1, "days_past_due": 0, "fee": "1.00", "message": "Please pay."]],
             ])
-            let inv = Invoicing(client: try server.connect(), tenant: tenant)
+            let inv = Invoicing(client: try setup.connect(), tenant: tenant)
             // The server's "today" for the tenant is the local date too.
             #expect(try inv.call("reminder.run")["as_of"] == .string(local), "\(zone)")
             let customer = try inv.customer("Far away", terms: 0)
@@ -189,6 +199,10 @@ import Testing
         }
         let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
         try db.execute("UPDATE folio.tenants SET created_at = now() - interval '2 days' WHERE slug LIKE 'schedtz\\_%'")
+        setup.stop()
+        let server = try ServerProcess(database: cluster.database, arguments: [
+            "--scheduler-time", schedulerTime, "--scheduler-interval-ms", "100"])
+        defer { server.stop() }
 
         for zone in runners {
             let inv = Invoicing(client: try server.connect(), tenant: tenants[zone]!)

@@ -1,12 +1,17 @@
 import FolioPostgres
 import FolioWire
+import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
-/// The daily collections jobs: every `interval` it visits each tenant (on the tenant's
-/// home pooled connection, under the tenant's role, like `OutboxSender`) and, once the
-/// tenant's local time is past `time`, runs `recurring.run` then `reminder.run` for the
-/// tenant's local day (`scheduler_due` / `scheduler_run` in Schema/code/scheduler_runs.sql).
+/// The daily collections jobs: every `interval` it visits each tenant whose next check is
+/// due (on the tenant's home pooled connection, under the tenant's role, like
+/// `OutboxSender`) and, once the tenant's local time is past `time`, runs `recurring.run`
+/// then `reminder.run` for the tenant's local day (`scheduler_due` / `scheduler_run` in
+/// Schema/code/scheduler_runs.sql). A visit learns when to look next: the tenant's next
+/// scheduler time, at most an hour away; a new tenant (or a restarted server) is visited
+/// at once, a failed or contended job again on the next pass.
 /// Each job runs in its own transaction under a try-advisory lock and the unique
 /// (day, job) row, so two servers never run a tenant's day twice; a failed job is logged,
 /// recorded (`scheduler_failed`) and retried on the next pass.
@@ -17,6 +22,14 @@ struct Scheduler: Sendable {
     let time: String
     /// Statement timeout of one job (longer than a request's).
     var jobTimeout = "30min"
+    /// Tenant slug -> when to visit it next.
+    private let nextCheck = NIOLockedValueBox<[String: Date]>([:])
+
+    init(pool: PostgresPool, logger: Logger, time: String) {
+        self.pool = pool
+        self.logger = logger
+        self.time = time
+    }
 
     /// Runs every `interval` (after a first short delay) until the event loop shuts down.
     func schedule(on eventLoop: EventLoop, every interval: TimeAmount) {
@@ -27,13 +40,17 @@ struct Scheduler: Sendable {
         }
     }
 
-    /// One pass over every tenant, one after the other; returns how many jobs ran.
+    /// One pass over the tenants whose check is due, one after the other; returns how
+    /// many jobs ran.
     @discardableResult
     func runOnce(on eventLoop: EventLoop) -> EventLoopFuture<Int> {
-        pool.run(on: eventLoop) { db in
-            try db.query(PostgresStatement("SELECT slug, created_at::text FROM folio.tenants ORDER BY id")).rows
+        pool.run(on: eventLoop) { db -> [(String, String)] in
+            let now = Date()
+            let due = nextCheck.withLockedValue { $0.filter { $0.value > now } }
+            return try db.query(PostgresStatement("SELECT slug, created_at::text FROM folio.tenants ORDER BY id")).rows
                 .compactMap { row in row[0].map { ($0, row[1] ?? "-infinity") } }
-        }.flatMap { tenants in
+                .filter { due[$0.0] == nil }
+        }.flatMap { (tenants: [(String, String)]) -> EventLoopFuture<Int> in
             tenants.reduce(eventLoop.makeSucceededFuture(0)) { soFar, tenant in
                 soFar.flatMap { done in
                     pool.run(on: eventLoop, tenant: tenant.0) { db in
@@ -44,17 +61,24 @@ struct Scheduler: Sendable {
         }
     }
 
-    /// Runs the tenant's due jobs in order, each in its own transaction; never throws.
+    /// Runs the tenant's due jobs in order, each in its own transaction, and notes when to
+    /// look next; never throws.
     private func runDue(_ db: PostgresConnection, tenant: String, createdAt: String) -> Int {
         let enter = TenantEntry.job("scheduler", tenant: tenant).statement(on: db)
         let due: [JSON]
+        var next = Date()   // the next pass, unless nothing was due
+        defer { nextCheck.withLockedValue { $0[tenant] = next } }
         do {
             let results = try db.pipeline([
                 enter,
                 PostgresStatement("SELECT scheduler_due($1, $2::timestamptz)::text", [time, createdAt],
                                   prepareAs: "folio_scheduler_due"),
             ])
-            due = try JSONParser.parse(results[1].scalar ?? "[]").arrayValue ?? []
+            let answer = try JSONParser.parse(results[1].scalar ?? "{}")
+            due = answer["jobs"]?.arrayValue ?? []
+            if case .number(let text)? = answer["next_check"], let seconds = Double(text), due.isEmpty {
+                next = Date(timeIntervalSince1970: seconds)
+            }
         } catch {
             logger.warning("scheduler: cannot read due jobs", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
             return 0
