@@ -2,9 +2,4 @@
 public struct PostgresNotification: Sendable, Equatable {
     public let channel: String
     public let payload: String
-
-    public init(channel: String, payload: String) {
-        self.channel = channel
-        self.payload = payload
-    }
 }

@@ -28,8 +28,12 @@ public final class PostgresPool: Sendable {
     /// one before the request goes to the least loaded one instead.
     /// Measured on 2 cores (deploy/bench, 16 clients): 2 sent a tenant's request to a
     /// connection where it was cold so often that 100 tenants ran at 320 invoices/s; 8 ran
-    /// them at 580/s, one tenant as fast as with 2; 16 slowed one busy tenant down.
+    /// them at 580/s.
     public let spillover = 8
+    /// The margin for a flow that already has a request in the workers' queues: its
+    /// requests spread over several connections (which then give it warm slots), so one
+    /// busy tenant is not served by a single backend, one commit after the other.
+    public let burstSpillover = 2
     private let conninfo: String
     private let logger: Logger
     private let setupSQL: String
@@ -121,15 +125,15 @@ public final class PostgresPool: Sendable {
     /// Queues a flow's job on a worker if the flow has fewer than `flowShare` there,
     /// else in the flow's own queue.
     private func admit(_ job: Job, to flow: FlowKey) {
-        let now = flows.withLockedValue { flows -> Bool in
+        let admitted = flows.withLockedValue { flows -> Int? in
             if (flows[flow]?.admitted ?? 0) < flowShare {
                 flows[flow, default: Flow()].admitted += 1
-                return true
+                return flows[flow]!.admitted
             }
             flows[flow]!.waiting.append(job)
-            return false
+            return nil
         }
-        if now { submit(job) }
+        if let admitted { submit(job, burst: admitted > 1) }
     }
 
     /// A flow's job finished: its next waiting job, if any, goes to a worker.
@@ -141,11 +145,12 @@ public final class PostgresPool: Sendable {
             if flows[flow]?.admitted == 0 { flows[flow] = nil }
             return nil
         }
-        if let next { submit(next) }
+        if let next { submit(next, burst: true) }
     }
 
-    private func submit(_ job: Job) {
-        let worker = pick(job.tenant)
+    /// `burst`: the job's flow has others in the workers' queues.
+    private func submit(_ job: Job, burst: Bool = false) {
+        let worker = pick(job.tenant, margin: burst ? burstSpillover : spillover)
         if !worker.enqueue({ job.run($0) }) { job.run(nil) }
     }
 
@@ -165,9 +170,9 @@ public final class PostgresPool: Sendable {
     }
 
     /// The least loaded of the workers where the tenant's plans are warm (its home worker
-    /// and those that gave it a warm slot), unless that one is `spillover` jobs busier than
+    /// and those that gave it a warm slot), unless that one is `margin` jobs busier than
     /// the least loaded of all, then that one; without a tenant, the least loaded one.
-    private func pick(_ tenant: String?) -> PoolWorker {
+    private func pick(_ tenant: String?, margin: Int) -> PoolWorker {
         let now = DispatchTime.now().uptimeNanoseconds
         let home = tenant.map { Self.home(of: $0, among: size) } ?? -1
         let warm = tenant.flatMap { tenant in warmOn.withLockedValue { $0[tenant] } } ?? []
@@ -179,7 +184,7 @@ public final class PostgresPool: Sendable {
             if worker.index == home || warm.contains(worker.index), load < bestLoad { (best, bestLoad) = (worker, load) }
         }
         guard home >= 0 else { return least }
-        return bestLoad <= leastLoad + spillover ? best : least
+        return bestLoad <= leastLoad + margin ? best : least
     }
 
     /// On the worker's thread: its connection (opened, or replaced when it is of an

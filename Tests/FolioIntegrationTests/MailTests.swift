@@ -8,7 +8,18 @@ import Testing
 /// SMTP server on loopback (aiosmtpd). The server gets a database of its own so no other
 /// foliod's outbox sender sees these messages.
 @Suite(.timeLimit(.minutes(5))) struct MailTests {
-    private func msmtpConfig(port: Int) throws -> String {
+    /// A server on a database of its own that mails through msmtp to an SMTP sink on
+    /// loopback (the cluster is kept here so that it lives as long as the server).
+    private struct MailingServer {
+        let cluster: PrivateCluster
+        let smtp: SMTPSink
+        let server: ServerProcess
+    }
+
+    private func mailingServer(_ arguments: [String]) throws -> MailingServer {
+        let msmtp = "/usr/bin/msmtp"
+        try #require(FileManager.default.isExecutableFile(atPath: msmtp), "msmtp is not installed (apt-get install -y msmtp)")
+        let smtp = try SMTPSink()
         let path = TestEnvironment.scratchDirectory() + "/msmtprc"
         let config = """
             defaults
@@ -18,12 +29,15 @@ import Testing
 
             account default
             host 127.0.0.1
-            port \(port)
+            port \(smtp.port)
             from folio@folio.local
             """
         try config.write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o600)
-        return path
+        let cluster = try PrivateCluster()
+        let server = try ServerProcess(database: cluster.database,
+                                       arguments: ["--sendmail", "\(msmtp) -C \(path) -t -i"] + arguments)
+        return MailingServer(cluster: cluster, smtp: smtp, server: server)
     }
 
     private func outboxEntry(_ inv: Invoicing, invoice: Int64) throws -> JSON? {
@@ -33,15 +47,9 @@ import Testing
     /// With the tenant setting `einvoice_attachment`, invoice.send attaches the EN 16931 UBL
     /// e-invoice: next to the PDF ("both") or alone ("ubl"), and it validates.
     @Test func invoiceSendAttachesTheUBL() throws {
-        let msmtp = "/usr/bin/msmtp"
-        try #require(FileManager.default.isExecutableFile(atPath: msmtp), "msmtp is not installed (apt-get install -y msmtp)")
-        let smtp = try SMTPSink()
-        let config = try msmtpConfig(port: smtp.port)
-        let cluster = try PrivateCluster()
-        let server = try ServerProcess(database: cluster.database, arguments: [
-            "--sendmail", "\(msmtp) -C \(config) -t -i", "--dispatch-interval-ms", "200",
-        ])
-        defer { server.stop() }
+        let mailing = try mailingServer(["--dispatch-interval-ms", "200"])
+        let (smtp, server) = (mailing.smtp, mailing.server)
+        defer { mailing.server.stop() }  // (and keeps the cluster until then)
         let tenant = TestEnvironment.uniqueSlug("mailubl")
         let admin = try server.connect()
         _ = try admin.call("tenant.create", ["tenant": .string(tenant), "name": "Seller", "currency": "EUR"])
@@ -80,17 +88,9 @@ import Testing
     }
 
     @Test func invoiceGoesOutByMailAndSurvivesAnSMTPOutage() throws {
-        let msmtp = "/usr/bin/msmtp"
-        try #require(FileManager.default.isExecutableFile(atPath: msmtp), "msmtp is not installed (apt-get install -y msmtp)")
-        let smtp = try SMTPSink()
-        let config = try msmtpConfig(port: smtp.port)
-        let cluster = try PrivateCluster()
-        let server = try ServerProcess(database: cluster.database, arguments: [
-            "--sendmail", "\(msmtp) -C \(config) -t -i",
-            "--dispatch-interval-ms", "200",
-            "--dispatch-backoff-ms", "500",
-        ])
-        defer { server.stop() }
+        let mailing = try mailingServer(["--dispatch-interval-ms", "200", "--dispatch-backoff-ms", "500"])
+        let (smtp, server) = (mailing.smtp, mailing.server)
+        defer { mailing.server.stop() }  // (and keeps the cluster until then)
 
         let tenant = TestEnvironment.uniqueSlug("mail")
         let admin = try server.connect()
@@ -185,16 +185,10 @@ import Testing
     /// mail still goes out at once, a failed attempt is still retried when due, and idle
     /// tenants are never visited.
     @Test func senderVisitsOnlyTenantsWithMail() throws {
-        let msmtp = "/usr/bin/msmtp"
-        try #require(FileManager.default.isExecutableFile(atPath: msmtp), "msmtp is not installed (apt-get install -y msmtp)")
-        let smtp = try SMTPSink()
-        let config = try msmtpConfig(port: smtp.port)
-        let cluster = try PrivateCluster()
-        let server = try ServerProcess(database: cluster.database, arguments: [
-            "--sendmail", "\(msmtp) -C \(config) -t -i", "--dispatch-interval-ms", "100",
-            "--dispatch-sweep-passes", "1000000", "--dispatch-backoff-ms", "300",
-        ])
-        defer { server.stop() }
+        let mailing = try mailingServer(["--dispatch-interval-ms", "100", "--dispatch-sweep-passes", "1000000",
+                                         "--dispatch-backoff-ms", "300"])
+        let (smtp, server) = (mailing.smtp, mailing.server)
+        defer { mailing.server.stop() }  // (and keeps the cluster until then)
         _ = try server.connect().call("system.ping")
         usleep(300_000)  // the first pass (the only sweep) is over
         let idle = try (0..<5).map { _ in try server.makeTenant("idle") }
