@@ -44,6 +44,7 @@ LANGUAGE sql STABLE AS $$
         'customers', (SELECT coalesce(max(id), 0) FROM customers),
         'items', (SELECT coalesce(max(id), 0) FROM items),
         'orders', (SELECT coalesce(max(id), 0) FROM orders),
+        'audit_log', (SELECT coalesce(max(id), 0) FROM audit_log),
         'first_date', least((SELECT min(issue_date) FROM invoices WHERE issue_date IS NOT NULL),
                             (SELECT min(issue_date) FROM credit_notes)),
         'last_date', greatest((SELECT max(issue_date) FROM invoices WHERE issue_date IS NOT NULL),
@@ -66,7 +67,9 @@ LANGUAGE sql IMMUTABLE AS $$
                                                          'last_id', (e->>'seq')::bigint, 'last_hash', e->>'hash')), '[]')
               FROM jsonb_array_elements(b->'series') e)
         || (SELECT jsonb_agg(jsonb_build_object('subject', t, 'last_id', (b->>t)::bigint))
-              FROM unnest(ARRAY['payments', 'payment_allocations', 'refunds', 'receivable_events', 'stock_movements']) t)
+              FROM unnest(ARRAY['payments', 'payment_allocations', 'refunds', 'receivable_events', 'stock_movements',
+                                'audit_log']) t
+             WHERE b ? t)
 $$;
 
 -- Moves marks forward (never back: a concurrent run may have gone further).
@@ -384,7 +387,8 @@ BEGIN
     probs := probs || audit_invoice_documents(ARRAY(SELECT v.id FROM invoices v WHERE v.status = 'draft'), 0, NULL);
 
     -- Tables: the rows after each mark (up to the highest id now).
-    FOREACH t IN ARRAY ARRAY['payments', 'payment_allocations', 'refunds', 'receivable_events', 'stock_movements'] LOOP
+    FOREACH t IN ARRAY ARRAY['payments', 'payment_allocations', 'refunds', 'receivable_events', 'stock_movements',
+                             'audit_log'] LOOP
         lo := lo || jsonb_build_object(t, audit_mark(t));
         EXECUTE format('SELECT coalesce(max(id), 0) FROM %I', t) INTO mk;
         hi := hi || jsonb_build_object(t, mk);
@@ -427,6 +431,16 @@ BEGIN
     probs := probs || audit_stock(ARRAY(SELECT DISTINCT s.item_id FROM stock_movements s
                                          WHERE s.id > (lo->>'stock_movements')::bigint
                                            AND s.id <= (hi->>'stock_movements')::bigint));
+    -- Orders changed since (every change to an order or a delivery leaves an audit
+    -- entry), and those whose invoices were checked above (a void releases lines).
+    probs := probs || audit_orders(ARRAY(
+        SELECT a.entity_id FROM audit_log a
+         WHERE a.id > (lo->>'audit_log')::bigint AND a.id <= (hi->>'audit_log')::bigint AND a.entity = 'order'
+        UNION
+        SELECT d.order_id FROM audit_log a JOIN deliveries d ON d.id = a.entity_id
+         WHERE a.id > (lo->>'audit_log')::bigint AND a.id <= (hi->>'audit_log')::bigint AND a.entity = 'delivery'
+        UNION
+        SELECT x.order_id FROM order_invoice_lines x WHERE x.invoice_id = ANY (inv_ids)));
 
     n := jsonb_array_length(probs);
     IF n = 0 THEN

@@ -11,7 +11,9 @@
 --   balance                           customers (audit_customer_balances);
 --   tax_percent / tax_daily           issue dates (audit_tax_percents, audit_tax_daily);
 --   stock                             items (audit_stock);
---   order_quantities                  orders (audit_orders, order_audit.sql; full runs only);
+--   order_quantities                  orders (audit_orders, order_audit.sql; incremental runs:
+--                                     the orders and deliveries in new audit entries and the
+--                                     orders of the invoices checked);
 --   series                            number series (audit_series_heads, audit_series_tails).
 -- The entry point audit_verify is at the end of audit_progress.sql.
 

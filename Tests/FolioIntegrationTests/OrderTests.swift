@@ -243,6 +243,35 @@ import Testing
         #expect(verified["problems"]!.arrayValue!.map { [$0["kind"], $0["id"]] } == [["order_quantities", JSON(id)]])
     }
 
+    /// The incremental verification re-checks the orders that changed since the last one:
+    /// a line tampered with behind the server's back is found once its order has activity
+    /// (here a delivery), or through the invoice made from it; untouched orders are left to
+    /// the full run.
+    @Test func incrementalVerificationChecksOrdersWithNewActivity() throws {
+        let o = Ordering(client: try server.connect(), tenant: try server.makeTenant("orderv"))
+        _ = try o.item("G", price: "5.00", stock: "10")
+        let customer = try o.inv.customer()
+        let first = try o.confirmedOrder(customer: customer, po: "V-1", [("G", "4", nil)]).id
+        let second = try o.confirmedOrder(customer: customer, po: "V-2", [("G", "4", nil)]).id
+        _ = try o.deliver(second, [(1, "2")])
+        #expect(try o.call("audit.verify")["ok"] == .bool(true))
+
+        let db = try Database.superuser()
+        try db.execute("UPDATE t_\(o.tenant).order_lines SET delivered_qty = delivered_qty + 1")
+        let idle = try o.call("audit.verify")
+        #expect(idle["ok"] == .bool(true), "nothing happened since the last run: \(idle)")
+
+        _ = try o.deliver(first, [(1, "1")])
+        let afterDelivery = try o.call("audit.verify")
+        #expect(afterDelivery["problems"]?.arrayValue?.map { [$0["kind"], $0["id"]] } == [["order_quantities", JSON(first)]],
+                "\(afterDelivery)")
+        _ = try o.call("invoice.create_from_order", ["order_id": JSON(second), "issue": true])
+        let afterInvoice = try o.call("audit.verify")
+        #expect(Set(afterInvoice["problems"]?.arrayValue?.compactMap { $0["id"]?.int64Value } ?? []) == [first, second],
+                "\(afterInvoice)")
+        #expect(try o.call("audit.verify", ["full": true])["problems"]?.arrayValue?.count == 2)
+    }
+
     /// 8 clients deliver 3 of a line of 10 at once: three succeed, the others are refused,
     /// and the line never exceeds its ordered quantity; 8 clients invoicing the order at once
     /// make one invoice.
