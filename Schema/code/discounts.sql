@@ -13,7 +13,7 @@ RETURN CASE WHEN pct IS NOT NULL THEN round(gross * pct / 100, m) ELSE round(coa
 
 -- The unit and discount fields of a line's result form (merged into line_json).
 CREATE OR REPLACE FUNCTION line_terms_json(unit text, discount numeric, pct numeric, reason text, m int) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN jsonb_build_object('unit', unit,
                           'discount_amount', CASE WHEN discount <> 0 OR pct IS NOT NULL THEN money_text(discount, m) END,
                           'discount_percent', dec_text(pct), 'discount_reason', reason);
@@ -158,19 +158,29 @@ BEGIN
 END
 $$;
 
--- Sum of the priced adjustments of one kind ('allowance' or 'charge').
+-- Sum of the priced adjustments of one kind ('allowance' or 'charge'). This and
+-- adjustments_json are PL/pgSQL: with a subquery a SQL function is not inlined
+-- and is planned anew on every call, even for the usual empty list.
 CREATE OR REPLACE FUNCTION adjustments_total(adj jsonb, k text) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN coalesce((SELECT sum((a->>'amount')::numeric) FROM jsonb_array_elements(adj) a WHERE a->>'kind' = k), 0);
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF adj = '[]'::jsonb THEN RETURN 0; END IF;
+    RETURN coalesce((SELECT sum((a->>'amount')::numeric) FROM jsonb_array_elements(adj) a WHERE a->>'kind' = k), 0);
+END
+$$;
 
 -- Result form of the stored adjustments: {allowances: [...], charges: [...]}.
 CREATE OR REPLACE FUNCTION adjustments_json(adj jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN adj = '[]'::jsonb THEN '{"allowances": [], "charges": []}'::jsonb ELSE jsonb_build_object(
-    'allowances', coalesce((SELECT jsonb_agg(a - 'kind' ORDER BY o) FROM jsonb_array_elements(adj) WITH ORDINALITY e(a, o)
-                             WHERE a->>'kind' = 'allowance'), '[]'::jsonb),
-    'charges', coalesce((SELECT jsonb_agg(a - 'kind' ORDER BY o) FROM jsonb_array_elements(adj) WITH ORDINALITY e(a, o)
-                          WHERE a->>'kind' = 'charge'), '[]'::jsonb)) END;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF adj = '[]'::jsonb THEN RETURN '{"allowances": [], "charges": []}'::jsonb; END IF;
+    RETURN jsonb_build_object(
+        'allowances', coalesce((SELECT jsonb_agg(a - 'kind' ORDER BY o) FROM jsonb_array_elements(adj) WITH ORDINALITY e(a, o)
+                                 WHERE a->>'kind' = 'allowance'), '[]'::jsonb),
+        'charges', coalesce((SELECT jsonb_agg(a - 'kind' ORDER BY o) FROM jsonb_array_elements(adj) WITH ORDINALITY e(a, o)
+                              WHERE a->>'kind' = 'charge'), '[]'::jsonb));
+END
+$$;
 
 -- Stored adjustments back to a spec for re-pricing (a percent is priced again,
 -- a fixed amount kept), with each one's index within its kind.

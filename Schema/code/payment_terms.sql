@@ -9,7 +9,7 @@ CREATE OR REPLACE FUNCTION terms_text_default(days int) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN days = 0 THEN 'Due upon receipt'
             WHEN days = 1 THEN 'Payment due within 1 day'
-            WHEN days > 1 THEN 'Payment due within ' || days || ' days' END;
+            WHEN days > 1 THEN 'Payment due within ' || days::text || ' days' END;
 
 -- The terms text an invoice gets: the tenant's `setting` when set, else derived
 -- from its `days` of terms.

@@ -77,13 +77,18 @@ BEGIN
 END
 $$;
 
--- Result form of one line.
+-- Result form of one line. (PL/pgSQL: a SQL function taking the row would not
+-- be inlined, its argument being used nine times, and would be planned anew on
+-- every call; PL/pgSQL keeps the plan of its expression.)
 CREATE OR REPLACE FUNCTION line_json(l doc_line, m int) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN jsonb_build_object('line_no', l.line_no, 'item_id', l.item_id, 'description', l.description,
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN jsonb_build_object('line_no', l.line_no, 'item_id', l.item_id, 'description', l.description,
                               'qty', dec_text(l.qty), 'unit_price', l.unit_price::text, 'tax_rate', l.tax_rate,
                               'tax_percent', dec_text(l.tax_percent), 'amount', money_text(l.amount, m),
                               'tax', money_text(l.tax, m));
+END
+$$;
 
 -- Result form of a line array.
 CREATE OR REPLACE FUNCTION lines_json(lines doc_line[], m int) RETURNS jsonb
