@@ -24,8 +24,8 @@ struct DocumentRendering: Sendable {
                                       [JSONWriter.string(.object(arguments))], prepareAs: "folio_render_statement"),
                 ])[1].rows[0]
                 func parse(_ text: String?) throws -> JSON { try JSONParser.parse(text ?? "null") }
-                return pdf(try DocumentRenderer.statementPDF(try parse(row[0]), tenant: try parse(row[1]),
-                                                             branding: Branding(json: try parse(row[2]))))
+                return file("application/pdf", try DocumentRenderer.statementPDF(try parse(row[0]), tenant: try parse(row[1]),
+                                                                                 branding: Branding(json: try parse(row[2]))))
             }
         case .reminderLetters:
             return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
@@ -36,7 +36,8 @@ struct DocumentRendering: Sendable {
                 ])[1].rows[0]
                 let letters = try JSONParser.parse(row[0] ?? "[]").arrayValue ?? []
                 guard !letters.isEmpty else { throw RPCError.notFound("no reminder letters to print") }
-                return pdf(try DocumentRenderer.reminderLettersPDF(letters, branding: Branding(json: try JSONParser.parse(row[1] ?? "null"))))
+                return file("application/pdf",
+                            try DocumentRenderer.reminderLettersPDF(letters, branding: Branding(json: try JSONParser.parse(row[1] ?? "null"))))
             }
         case .invoiceExport:
             return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
@@ -48,7 +49,8 @@ struct DocumentRendering: Sendable {
                 let fetched = try ids.map { id in
                     try fetch(db, enter, getter: "invoice_get", .object(["id": id]))
                 }
-                return pdf(try DocumentRenderer.pdf(fetched.map(\.document), branding: fetched.first?.branding ?? Branding()))
+                return file("application/pdf",
+                            try DocumentRenderer.pdf(fetched.map(\.document), branding: fetched.first?.branding ?? Branding()))
             }
         case .order, .delivery:
             let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
@@ -57,7 +59,7 @@ struct DocumentRendering: Sendable {
             return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 let fetched = try fetchOrderDocument(db, enter, isOrder: isOrder, id: id)
                 let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)
-                return .json(["content_type": .string(rendered.contentType), "data_base64": .string(Base64.encode(rendered.bytes))])
+                return file(rendered.contentType, rendered.bytes)
             }
         case .invoice, .creditNote:
             var withoutFormat = arguments
@@ -67,20 +69,21 @@ struct DocumentRendering: Sendable {
             if let einvoice = EInvoiceFormat(rawValue: arguments["format"]?.stringValue ?? "") {
                 return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                     let xml = try EInvoiceRendering.render(db, enter, getter: getter, .object(reference), as: einvoice)
-                    return .json(["content_type": "application/xml", "data_base64": .string(Base64.encode(xml))])
+                    return file("application/xml", xml)
                 }
             }
             let format = RenderFormat(rawValue: arguments["format"]?.stringValue ?? "") ?? .pdf
             return pool.run(on: eventLoop, tenant: enter.tenant, client: enter.client) { db in
                 let fetched = try fetch(db, enter, getter: getter, .object(reference))
                 let rendered = try DocumentRenderer.render(fetched.document, as: format, branding: fetched.branding)
-                return .json(["content_type": .string(rendered.contentType), "data_base64": .string(Base64.encode(rendered.bytes))])
+                return file(rendered.contentType, rendered.bytes)
             }
         }
     }
 
-    private func pdf(_ bytes: [UInt8]) -> Reply {
-        .json(["content_type": "application/pdf", "data_base64": .string(Base64.encode(bytes))])
+    /// A rendered document as the contract returns files: `{content_type, data_base64}`.
+    private func file(_ contentType: String, _ bytes: [UInt8]) -> Reply {
+        .json(["content_type": .string(contentType), "data_base64": .string(Base64.encode(bytes))])
     }
 
     /// The document, its tenant, its customer and the tenant's branding, read in one
