@@ -189,8 +189,8 @@ import Testing
                                          "--dispatch-backoff-ms", "300"])
         let (smtp, server) = (mailing.smtp, mailing.server)
         defer { mailing.server.stop() }  // (and keeps the cluster until then)
-        _ = try server.connect().call("system.ping")
-        usleep(300_000)  // the first pass (the only sweep) is over
+        // The first pass (the only sweep) has read the tenant list before these tenants exist.
+        try #require(try eventually(30) { server.log().contains("outbox: visiting every tenant") }, "\(server.log())")
         let idle = try (0..<5).map { _ in try server.makeTenant("idle") }
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("busy"))
         let customer = try inv.call("customer.create", ["name": "Buyer", "email": "ap@buyer.test"]).id
