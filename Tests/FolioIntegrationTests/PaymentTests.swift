@@ -137,6 +137,42 @@ import Testing
         }
     }
 
+    /// 8 clients record automatically allocated payments for one customer at once, 3 rounds:
+    /// no invoice takes more than its balance, oldest due ones are paid first, what is
+    /// left over is credit, and the books agree to the cent.
+    @Test func concurrentAutomaticAllocationsNeverOverpayAnInvoice() throws {
+        let (inv, customer) = try setUp("pconc")
+        var invoices: [Int64] = []
+        for day in 1...10 { invoices.append(try issued(inv, customer, "10.00", date: String(format: "2026-01-%02d", day)).id) }
+        let tenant = inv.tenant
+        let server = self.server
+        let failures = Shared<[String]>([])
+        for round in 0..<3 {
+            concurrently(8) { i in
+                do {
+                    _ = try server.connect().call("payment.record", [
+                        "tenant": .string(tenant), "customer_id": JSON(customer), "amount": "4.50",
+                        "received_on": "2026-02-01", "method": "bank_transfer", "reference": .string("round \(round) client \(i)"),
+                    ])
+                } catch {
+                    failures.update { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(failures.value.isEmpty, "\(failures.value)")
+        // 24 payments of 4.50 = 108.00 against 100.00 due: every invoice paid, 8.00 credit.
+        let states = try invoices.map { try inv.call("invoice.get", ["id": JSON($0)]) }
+        #expect(states.allSatisfy { $0["status"] == "paid" && $0["amount_paid"] == "10.00" && $0["balance_due"] == "0.00" },
+                "\(states.map { "\($0["number"] ?? .null) \($0["amount_paid"] ?? .null)" })")
+        #expect(try inv.call("customer.get", ["id": JSON(customer)])["credit"] == "8.00")
+        let payments = try inv.call("payment.list", ["limit": 100])["items"]?.arrayValue ?? []
+        #expect(payments.count == 24)
+        let allocations = payments.flatMap { $0["allocations"]?.arrayValue ?? [] }
+        let allocatedCents = allocations.compactMap { $0["amount"]?.stringValue }.map { Int($0.replacingOccurrences(of: ".", with: ""))! }
+        #expect(allocatedCents.reduce(0, +) == 100_00)
+        #expect(try inv.call("audit.verify")["ok"] == .bool(true))
+    }
+
     @Test func retryAfterCrashBetweenEffectAndResponseGivesOnePayment() throws {
         let server = try ServerProcess()
         let inv = Invoicing(client: try server.connect(), tenant: try server.makeTenant("crash"))
