@@ -174,6 +174,40 @@ import Testing
         #expect(try again.call("item.get", ["id": JSON(item)])["stock_qty"] == "15")
     }
 
+    /// Keys are kept at least 7 days: the server's housekeeping (5 s after it starts, then
+    /// hourly) deletes a tenant's and the control schema's keys older than that and keeps
+    /// younger ones; a purged key then acts again.
+    @Test func keysOlderThanSevenDaysArePurgedAndYoungerOnesKept() throws {
+        let cluster = try PrivateCluster()
+        let before = try ServerProcess(database: cluster.database, arguments: Self.quietServer)
+        let tenant = try before.makeTenant("idempg")
+        let inv = Invoicing(client: try before.connect(), tenant: tenant)
+        let old: JSONObject = ["name": "Old Ltd", "idempotency_key": "eight-days"]
+        let young: JSONObject = ["name": "Young Ltd", "idempotency_key": "six-days"]
+        let first = try inv.call("customer.create", old)
+        let kept = try inv.call("customer.create", young)
+        let oldGrant: JSONObject = ["uid": 4712, "role": "viewer", "idempotency_key": "grant-eight-days"]
+        _ = try inv.call("tenant.grant", oldGrant)
+        before.stop()
+        let db = try PostgresConnection(conninfo: cluster.superuserDatabase)
+        try db.execute("""
+            UPDATE t_\(tenant).idempotency_keys SET created_at = now() - interval '8 days' WHERE key = 'eight-days';
+            UPDATE t_\(tenant).idempotency_keys SET created_at = now() - interval '6 days' WHERE key = 'six-days';
+            UPDATE folio.idempotency_keys SET created_at = now() - interval '8 days' WHERE key = 'grant-eight-days'
+            """)
+
+        let after = try ServerProcess(database: cluster.database, arguments: Self.quietServer)
+        defer { after.stop() }
+        let keys = { try Database.column(db, "SELECT key FROM t_\(tenant).idempotency_keys ORDER BY key") }
+        let controlKeys = { try Database.column(db, "SELECT key FROM folio.idempotency_keys WHERE tenant = $1", [tenant]) }
+        let purged = try eventually(30) { try keys() == ["six-days"] && controlKeys().isEmpty }
+        #expect(purged, "\(String(describing: try? keys())) \(String(describing: try? controlKeys()))\n\(after.log())")
+        let again = Invoicing(client: try after.connect(), tenant: tenant)
+        #expect(try again.call("customer.create", young) == kept)
+        let second = try again.call("customer.create", old)
+        #expect(second["id"] != first["id"], "a purged key acts again: a second customer")
+    }
+
     // MARK: - The tenant's data
 
     /// One digest per table of the tenant's schema, and of the tenant's rows in the control

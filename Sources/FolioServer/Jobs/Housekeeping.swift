@@ -24,18 +24,18 @@ struct Housekeeping: Sendable {
             let tenants = try db.query(PostgresStatement("SELECT slug FROM folio.tenants ORDER BY id")).rows.compactMap { $0[0] }
             return (purged, tenants)
         }.flatMap { purged, tenants in
-            // Each tenant on its home pooled connection, like a request.
-            tenants.reduce(eventLoop.makeSucceededFuture(purged)) { totalSoFar, tenant in
-                totalSoFar.flatMap { total in
-                    pool.run(on: eventLoop, tenant: tenant) { db in
-                        let results = try db.pipeline([
-                            TenantEntry.job("housekeeping", tenant: tenant).statement(on: db),
-                            PostgresStatement("SELECT idempotency_purge()"),
-                        ])
-                        return total + (Int(results[1].scalar ?? "0") ?? 0)
-                    }
+            pool.visitInTurn(tenants, on: eventLoop) { db, tenant in
+                do {
+                    let results = try db.pipeline([
+                        TenantEntry.job("housekeeping", tenant: tenant).statement(on: db),
+                        PostgresStatement("SELECT idempotency_purge()"),
+                    ])
+                    return Int(results[1].scalar ?? "0") ?? 0
+                } catch {
+                    logger.warning("housekeeping: tenant failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
+                    return 0
                 }
-            }
+            }.map { purged + $0 }
         }.map { total in
             if total > 0 { logger.info("purged expired idempotency keys", metadata: ["count": "\(total)"]) }
         }

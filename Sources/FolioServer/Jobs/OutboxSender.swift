@@ -47,16 +47,12 @@ struct OutboxSender: Sendable {
             if sweep { logger.debug("outbox: visiting every tenant", metadata: ["tenants": "\(tenants.count)"]) }
             return tenants
         }.flatMap { (tenants: [String]) -> EventLoopFuture<Int> in
-            tenants.reduce(eventLoop.makeSucceededFuture(0)) { sentSoFar, tenant in
-                sentSoFar.flatMap { sent in
-                    pool.run(on: eventLoop, tenant: tenant) { db in
-                        do {
-                            return sent + (try deliver(db, tenant: tenant))
-                        } catch {
-                            logger.warning("outbox: tenant pass failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
-                            return sent
-                        }
-                    }
+            pool.visitInTurn(tenants, on: eventLoop) { db, tenant in
+                do {
+                    return try deliver(db, tenant: tenant)
+                } catch {
+                    logger.warning("outbox: tenant pass failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
+                    return 0
                 }
             }
         }

@@ -44,19 +44,16 @@ struct Scheduler: Sendable {
     /// many jobs ran.
     @discardableResult
     func runOnce(on eventLoop: EventLoop) -> EventLoopFuture<Int> {
-        pool.run(on: eventLoop) { db -> [(String, String)] in
+        pool.run(on: eventLoop) { db -> [(slug: String, createdAt: String)] in
             let now = Date()
-            let due = nextCheck.withLockedValue { $0.filter { $0.value > now } }
+            let later = nextCheck.withLockedValue { $0.filter { $0.value > now } }
             return try db.query(PostgresStatement("SELECT slug, created_at::text FROM folio.tenants ORDER BY id")).rows
                 .compactMap { row in row[0].map { ($0, row[1] ?? "-infinity") } }
-                .filter { due[$0.0] == nil }
-        }.flatMap { (tenants: [(String, String)]) -> EventLoopFuture<Int> in
-            tenants.reduce(eventLoop.makeSucceededFuture(0)) { soFar, tenant in
-                soFar.flatMap { done in
-                    pool.run(on: eventLoop, tenant: tenant.0) { db in
-                        done + runDue(db, tenant: tenant.0, createdAt: tenant.1)
-                    }
-                }
+                .filter { later[$0.slug] == nil }
+        }.flatMap { (tenants: [(slug: String, createdAt: String)]) -> EventLoopFuture<Int> in
+            let createdAt = Dictionary(tenants, uniquingKeysWith: { first, _ in first })
+            return pool.visitInTurn(tenants.map(\.slug), on: eventLoop) { db, tenant in
+                runDue(db, tenant: tenant, createdAt: createdAt[tenant] ?? "-infinity")
             }
         }
     }
