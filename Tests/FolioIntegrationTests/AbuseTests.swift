@@ -132,6 +132,7 @@ import Testing
             #expect(words.first == "60", "\(words)")
             #expect((Double(words.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 99) < 4.5, "\(words)")
         }
-        #expect(pings.map { $0 - 0.05 }.max()! < 0.5, "\(pings)")
+        let served = pings.map { $0 - 0.05 }.sorted()   // the 50 ms sleeps excluded
+        #expect(served.arePrompt, "pings while the trickling clients wait: \(served.summary)")
     }
 }
