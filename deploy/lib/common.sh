@@ -261,10 +261,14 @@ _write_cluster_config() {
         printf "unix_socket_directories = '%s'\n" "$PGSOCK_DIR"
         printf 'port = %s\n' "$PG_PORT"
         printf 'max_connections = 200\n'
-        printf 'shared_buffers = 256MB\n'
         if [ "$mode" = test ]; then
+            printf 'shared_buffers = 256MB\n'
             printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n'
         else
+            # A quarter of the RAM, 128 MB to 2 GB: the pages a thousand tenants keep
+            # touching (each tenant's newest pages of some 70 tables and indexes) stay in
+            # PostgreSQL's own cache (deploy/bench: 100 tenants 0.06 -> 0.08 of the reference).
+            printf 'shared_buffers = %sMB\n' "$(awk '/^MemTotal:/ { mb = int($2 / 4096); if (mb > 2048) mb = 2048; if (mb < 128) mb = 128; print mb }' /proc/meminfo)"
             printf 'fsync = on\n'
         fi
     )"
