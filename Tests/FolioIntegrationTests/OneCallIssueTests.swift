@@ -102,6 +102,7 @@ import Testing
                                      "--line", "X:1:1", "--date", "2026-01-15"])
         #expect(draftDate.status != 0)
         #expect(draftDate.stderr.contains("--date needs --issue"))
+        _ = try server.makeTenant("onecli")   // at least two tenants, whatever ran before
         let tenants = try cli.run(["--json", "tenant", "list", "--limit", "2"])
         #expect(try JSONParser.parse(tenants.stdout)["items"]?.arrayValue?.count == 2, "\(tenants.stdout) \(tenants.stderr)")
     }
