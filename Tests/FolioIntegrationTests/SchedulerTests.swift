@@ -47,7 +47,17 @@ import Testing
             }
             try #require(done, "scheduler did not run \(tenant); logs:\n\(first.log())\n\(second.log())")
         }
+        func visits(_ tenant: String) -> Int {
+            (first.log() + second.log()).components(separatedBy: "\n")
+                .filter { $0.contains("scheduler: visiting tenant") && $0.contains("tenant=\(tenant)") }.count
+        }
+        usleep(500_000)   // the visit after the runs, which learns the next check
+        let visitsBefore = tenants.map(visits)
+        #expect(visitsBefore.allSatisfy { $0 > 0 }, "no visits logged")
         usleep(1_500_000)   // many more passes of both servers
+        // The day is done: no server looks at these tenants again before the next check
+        // (their next scheduler time, at most an hour away), however often it passes.
+        #expect(tenants.map(visits) == visitsBefore, "visited again: \(visitsBefore) -> \(tenants.map(visits))")
         for tenant in tenants {
             let client = Invoicing(client: try second.connect(), tenant: tenant)
             let runs = try client.call("scheduler.list")["items"]?.arrayValue ?? []

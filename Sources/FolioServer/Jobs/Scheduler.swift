@@ -61,6 +61,7 @@ struct Scheduler: Sendable {
     /// Runs the tenant's due jobs in order, each in its own transaction, and notes when to
     /// look next; never throws.
     private func runDue(_ db: PostgresConnection, tenant: String, createdAt: String) -> Int {
+        logger.debug("scheduler: visiting tenant", metadata: ["tenant": "\(tenant)"])
         let enter = TenantEntry.job("scheduler", tenant: tenant).statement(on: db)
         let due: [JSON]
         var next = Date()   // the next pass, unless nothing was due
